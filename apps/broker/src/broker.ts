@@ -1,0 +1,118 @@
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
+import { Aedes } from 'aedes';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import type { BrokerConfig } from './config.js';
+import { BrokerMetrics } from './metrics.js';
+
+export const WS_PATH = '/mqtt';
+export const STATS_TOPIC_PREFIX = '$SYS/parkpulse/brokers';
+
+export interface RunningBroker {
+  readonly aedes: Aedes;
+  readonly metrics: BrokerMetrics;
+  /** Bound ports (useful when the config asked for 0). */
+  readonly ports: { readonly mqtt: number; readonly ws: number; readonly http: number };
+  close(): Promise<void>;
+}
+
+export interface BrokerStats {
+  readonly broker: string;
+  readonly ts: number;
+  readonly clients: number;
+  readonly messagesIn: number;
+  readonly messagesOut: number;
+  readonly uptimeS: number;
+}
+
+/**
+ * Aedes on TCP and WebSocket, plus an HTTP listener for `/health` and `/metrics`. Persistence is
+ * Aedes' in-memory default: a broker restart loses queued QoS-1 messages (see the README).
+ */
+export async function startBroker(config: BrokerConfig, log: (line: string) => void = () => undefined): Promise<RunningBroker> {
+  const metrics = new BrokerMetrics();
+  const aedes = await Aedes.createBroker({
+    id: config.id,
+    connectTimeout: config.connectTimeoutMs,
+    // Called once per delivery to a subscriber: the cheapest place to count messages out.
+    authorizeForward: (_client, packet) => {
+      metrics.messagesOut.inc();
+      return packet;
+    },
+  });
+  metrics.observe(aedes);
+  aedes.on('clientError', (client, error) => log(`client ${client?.id ?? '?'} error: ${error.message}`));
+  aedes.on('connectionError', (_client, error) => log(`connection error: ${error.message}`));
+
+  const tcp = createTcpServer(aedes.handle);
+  const wsHttp = createHttpServer((_req, res) => res.writeHead(426).end('MQTT over WebSocket: connect to ' + WS_PATH));
+  const wss = new WebSocketServer({ server: wsHttp, path: WS_PATH });
+  wss.on('connection', (socket, req) => aedes.handle(createWebSocketStream(socket), req));
+
+  const http = createHttpServer((req, res) => {
+    if (req.url === '/health' || req.url === '/health/live' || req.url === '/health/ready') {
+      const ready = !aedes.closed && tcp.listening;
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: ready ? 'ok' : 'down', broker: config.id, clients: aedes.connectedClients }));
+      return;
+    }
+    if (req.url === '/metrics') {
+      metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+        (error: Error) => res.writeHead(500).end(error.message),
+      );
+      return;
+    }
+    res.writeHead(404).end();
+  });
+
+  const ports = {
+    mqtt: await listen(tcp, config.mqttPort, config.host),
+    ws: await listen(wsHttp, config.wsPort, config.host),
+    http: await listen(http, config.httpPort, config.host),
+  };
+
+  const started = Date.now();
+  const statsTimer =
+    config.statsIntervalMs > 0
+      ? setInterval(() => void publishStats(), config.statsIntervalMs).unref()
+      : undefined;
+  async function publishStats(): Promise<void> {
+    const stats: BrokerStats = {
+      broker: config.id,
+      ts: Date.now(),
+      clients: aedes.connectedClients,
+      messagesIn: (await metrics.messagesIn.get()).values[0]?.value ?? 0,
+      messagesOut: (await metrics.messagesOut.get()).values[0]?.value ?? 0,
+      uptimeS: Math.round((Date.now() - started) / 1000),
+    };
+    aedes.publish(
+      { cmd: 'publish', topic: `${STATS_TOPIC_PREFIX}/${config.id}/stats`, payload: Buffer.from(JSON.stringify(stats)), qos: 0, retain: false, dup: false },
+      () => undefined,
+    );
+  }
+
+  return {
+    aedes,
+    metrics,
+    ports,
+    async close() {
+      if (statsTimer) clearInterval(statsTimer);
+      for (const client of wss.clients) client.terminate();
+      await Promise.all([closeServer(tcp), closeServer(wsHttp), closeServer(http)]);
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    },
+  };
+}
+
+function listen(server: TcpServer | HttpServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function closeServer(server: TcpServer | HttpServer): Promise<void> {
+  if ('closeAllConnections' in server) server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+import { ConfigError, maskSecrets } from '@parkpulse/config';
+import { startBroker } from './broker.js';
+import { loadConfig, type BrokerConfig } from './config.js';
+
+const log = (line: string) => process.stdout.write(`${new Date().toISOString()} broker ${line}\n`);
+
+let config: BrokerConfig;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(1);
+}
+
+const broker = await startBroker(config, log);
+log(`listening: mqtt ${config.host}:${broker.ports.mqtt}, ws :${broker.ports.ws}/mqtt, http :${broker.ports.http} (/health, /metrics) ${JSON.stringify(maskSecrets({ ...config }))}`);
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: closing`);
+    const force = setTimeout(() => process.exit(1), 10_000).unref();
+    broker.close().then(
+      () => {
+        clearTimeout(force);
+        process.exit(0);
+      },
+      () => process.exit(1),
+    );
+  });
+}

@@ -1,0 +1,104 @@
+import { hostname } from 'node:os';
+import { env, parseEnv } from '@parkpulse/config';
+import { DEFAULT_INFLUX_CONFIG, type InfluxConfig } from '@parkpulse/influx';
+import { DEFAULT_LIMITS, channelFilter, type ContractLimits } from '@parkpulse/telemetry';
+import { z } from 'zod';
+
+const schema = z.object({
+  INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default(hostname().replace(/[^A-Za-z0-9_.-]/g, '') || 'ingestion'),
+  HTTP_PORT: env.port(9102),
+  MQTT_URL: z.string().regex(/^mqtts?:\/\/[^/]+$/, 'must look like mqtt://host:port or mqtts://host:port').default('mqtt://127.0.0.1:1883'),
+  MQTT_CLIENT_ID: z.string().min(1).max(64).default('parkpulse-ingestion'),
+  MQTT_USERNAME: z.string().default(''),
+  MQTT_PASSWORD: z.string().default(''),
+  MQTT_KEEPALIVE_S: env.int(30, 5),
+  INGEST_TOPICS: env.list(
+    [channelFilter('telemetry'), channelFilter('status'), channelFilter('event'), '$SYS/parkpulse/brokers/+/stats'].join(','),
+  ),
+  INFLUX_URL: z.url().default(DEFAULT_INFLUX_CONFIG.url),
+  INFLUX_API: z.enum(['v1', 'v2']).default(DEFAULT_INFLUX_CONFIG.api),
+  INFLUX_DATABASE: z.string().min(1).default(DEFAULT_INFLUX_CONFIG.database),
+  INFLUX_RETENTION_POLICY: z.string().default(''),
+  INFLUX_USERNAME: z.string().default(''),
+  INFLUX_PASSWORD: z.string().default(''),
+  INFLUX_TOKEN: z.string().default(''),
+  INFLUX_ORG: z.string().default(DEFAULT_INFLUX_CONFIG.org),
+  INFLUX_BUCKET: z.string().default(DEFAULT_INFLUX_CONFIG.bucket),
+  INFLUX_CREATE_DATABASE: env.bool(true),
+  INFLUX_TIMEOUT_MS: env.int(DEFAULT_INFLUX_CONFIG.timeoutMs, 100),
+  INFLUX_GZIP_THRESHOLD: env.int(DEFAULT_INFLUX_CONFIG.gzipThreshold),
+  BATCH_MAX_POINTS: env.int(5000, 1),
+  BATCH_FLUSH_MS: env.int(50, 1),
+  WRITE_CONCURRENCY: env.int(2, 1),
+  MAX_PENDING_MESSAGES: env.int(20_000, 1),
+  MAX_PAYLOAD_BYTES: env.int(DEFAULT_LIMITS.maxPayloadBytes, 64),
+  MAX_BATCH_SAMPLES: env.int(DEFAULT_LIMITS.maxBatchSamples, 1),
+  TS_MAX_PAST_MS: env.int(DEFAULT_LIMITS.maxPastMs),
+  TS_MAX_FUTURE_MS: env.int(DEFAULT_LIMITS.maxFutureMs),
+  PLATFORM_STATS_INTERVAL_MS: env.int(10_000),
+  SHUTDOWN_TIMEOUT_MS: env.int(15_000, 100),
+});
+
+export interface IngestionConfig {
+  readonly instanceId: string;
+  readonly httpPort: number;
+  readonly mqtt: {
+    readonly url: string;
+    readonly clientId: string;
+    readonly username: string;
+    readonly password: string;
+    readonly keepaliveS: number;
+    readonly topics: readonly string[];
+    /** Unacknowledged messages held before the consumer stops reading (back-pressure). */
+    readonly maxPending: number;
+  };
+  readonly influx: InfluxConfig & { readonly createDatabase: boolean };
+  readonly batch: { readonly maxPoints: number; readonly flushMs: number; readonly concurrency: number };
+  readonly limits: ContractLimits;
+  /** How often the ingestion writes its own figures to `platform_ingestion`; 0 = never. */
+  readonly statsIntervalMs: number;
+  readonly shutdownTimeoutMs: number;
+}
+
+export const INGESTION_CONFIG = Symbol('INGESTION_CONFIG');
+
+export function loadIngestionConfig(source: NodeJS.ProcessEnv = process.env): IngestionConfig {
+  const e = parseEnv(schema, source);
+  return {
+    instanceId: e.INSTANCE_ID,
+    httpPort: e.HTTP_PORT,
+    mqtt: {
+      url: e.MQTT_URL,
+      clientId: e.MQTT_CLIENT_ID,
+      username: e.MQTT_USERNAME,
+      password: e.MQTT_PASSWORD,
+      keepaliveS: e.MQTT_KEEPALIVE_S,
+      topics: e.INGEST_TOPICS,
+      maxPending: e.MAX_PENDING_MESSAGES,
+    },
+    influx: {
+      url: e.INFLUX_URL,
+      api: e.INFLUX_API,
+      database: e.INFLUX_DATABASE,
+      retentionPolicy: e.INFLUX_RETENTION_POLICY,
+      username: e.INFLUX_USERNAME,
+      password: e.INFLUX_PASSWORD,
+      token: e.INFLUX_TOKEN,
+      org: e.INFLUX_ORG,
+      bucket: e.INFLUX_BUCKET,
+      timeoutMs: e.INFLUX_TIMEOUT_MS,
+      gzipThreshold: e.INFLUX_GZIP_THRESHOLD,
+      createDatabase: e.INFLUX_CREATE_DATABASE,
+    },
+    batch: { maxPoints: e.BATCH_MAX_POINTS, flushMs: e.BATCH_FLUSH_MS, concurrency: e.WRITE_CONCURRENCY },
+    limits: {
+      maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
+      maxBatchSamples: e.MAX_BATCH_SAMPLES,
+      maxStringLength: DEFAULT_LIMITS.maxStringLength,
+      maxPastMs: e.TS_MAX_PAST_MS,
+      maxFutureMs: e.TS_MAX_FUTURE_MS,
+    },
+    statsIntervalMs: e.PLATFORM_STATS_INTERVAL_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { MqttModule } from '../mqtt/mqtt.module.js';
+import { StorageModule } from '../storage/storage.module.js';
+import { HealthController } from './health.controller.js';
+
+/** `GET /health` (readiness: InfluxDB and broker) and `GET /health/live` (liveness). */
+@Module({
+  imports: [MqttModule, StorageModule],
+  controllers: [HealthController],
+})
+export class HealthModule {}

@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError, maskSecrets } from '@parkpulse/config';
+import { AppModule } from './app.module.js';
+import { loadIngestionConfig, type IngestionConfig } from './config/ingestion-config.js';
+
+let config: IngestionConfig;
+try {
+  config = loadIngestionConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(1);
+}
+
+const app = await NestFactory.create(AppModule.forRoot(config), { logger: ['log', 'warn', 'error'] });
+// SIGTERM/SIGINT run the shutdown hooks: stop consuming, flush, acknowledge, disconnect.
+app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+await app.listen(config.httpPort, '0.0.0.0');
+new Logger('Ingestion').log(
+  `http :${config.httpPort} (/health, /metrics); ${JSON.stringify(maskSecrets({ mqtt: config.mqtt.url, clientId: config.mqtt.clientId, influx: config.influx.url, api: config.influx.api, database: config.influx.database, INFLUX_PASSWORD: config.influx.password, INFLUX_TOKEN: config.influx.token }))}`,
+);

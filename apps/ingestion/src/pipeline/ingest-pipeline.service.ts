@@ -1,0 +1,104 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Point } from '@influxdata/influxdb-client';
+import { eventPoint, rejectPoint, statusPoint, telemetryPoints } from '@parkpulse/influx';
+import {
+  decodeEvent,
+  decodeStatus,
+  decodeTelemetry,
+  parseTopic,
+  type ContractError,
+  type DecodeContext,
+  type ParsedTopic,
+  type Result,
+} from '@parkpulse/telemetry';
+import { INGESTION_CONFIG, type IngestionConfig } from '../config/ingestion-config.js';
+import { IngestMetrics } from '../metrics/ingest-metrics.service.js';
+import type { InboundMessage } from '../mqtt/mqtt-consumer.service.js';
+import { BatchWriter } from '../storage/batch-writer.service.js';
+import { PlatformStats } from './platform-stats.service.js';
+
+/**
+ * decode ▶ validate ▶ map ▶ batch write, for every message the broker delivers. Every message ends
+ * in exactly one submission to the batch writer — its points, or its dead letter — and is
+ * acknowledged only once that submission is stored. Nothing here throws on bad input.
+ */
+@Injectable()
+export class IngestPipeline {
+  /** Last timestamp given to a dead letter: each gets its own ms so none overwrites another. */
+  private lastRejectTs = 0;
+
+  constructor(
+    @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
+    private readonly writer: BatchWriter,
+    private readonly metrics: IngestMetrics,
+    private readonly platform: PlatformStats,
+  ) {}
+
+  handle(message: InboundMessage): void {
+    if (message.topic.startsWith('$SYS/')) {
+      this.metrics.messageIn('sys');
+      this.submit(message, this.platform.brokerStatsPoints(message.payload));
+      return;
+    }
+    const parsed = parseTopic(message.topic);
+    if (!parsed.ok) {
+      this.metrics.messageIn('invalid');
+      this.deadLetter(message, parsed.error);
+      return;
+    }
+    const topic = parsed.value;
+    this.metrics.messageIn(topic.channel);
+    const ctx: DecodeContext = { receivedAt: message.receivedAt, limits: this.config.limits };
+    switch (topic.channel) {
+      case 'telemetry': {
+        const decoded = decodeTelemetry(topic, message.payload, ctx);
+        if (!decoded.ok) return this.deadLetter(message, decoded.error, topic);
+        const points: Point[] = telemetryPoints(decoded.value);
+        // Dropped fields are recorded beside the stored sample, in the same write.
+        for (const drop of decoded.value.dropped) {
+          this.metrics.fieldDropped(drop.reason);
+          points.push(this.rejectFor(message.topic, `field_${drop.reason}`, `${drop.metric}: ${drop.detail}`, topic));
+        }
+        this.submit(message, points, topic);
+        return;
+      }
+      case 'status': {
+        // A retained status replayed because we (re)subscribed was stored when it was published.
+        if (message.retain) return message.ack();
+        return this.store(message, decodeStatus(topic, message.payload, ctx), statusPoint, topic);
+      }
+      case 'event':
+        return this.store(message, decodeEvent(topic, message.payload, ctx), eventPoint, topic);
+      case 'cmd':
+        // Commands flow down to devices; a subscription pattern that matched one is a config mistake.
+        return message.ack();
+    }
+  }
+
+  private store<T>(message: InboundMessage, decoded: Result<T>, toPoint: (value: T) => Point, topic: ParsedTopic): void {
+    if (!decoded.ok) return this.deadLetter(message, decoded.error, topic);
+    this.submit(message, [toPoint(decoded.value)], topic);
+  }
+
+  private deadLetter(message: InboundMessage, error: ContractError, topic?: ParsedTopic): void {
+    this.metrics.rejected(error.reason);
+    this.submit(message, [this.rejectFor(message.topic, error.reason, error.detail, topic)], topic);
+  }
+
+  private rejectFor(topicText: string, reason: Parameters<typeof rejectPoint>[0]['reason'], detail: string, topic?: ParsedTopic): Point {
+    const now = Date.now();
+    this.lastRejectTs = now > this.lastRejectTs ? now : this.lastRejectTs + 1;
+    return rejectPoint({
+      ts: this.lastRejectTs,
+      reason,
+      topic: topicText,
+      detail,
+      ...(topic ? { park: topic.park, device: topic.deviceId } : {}),
+    });
+  }
+
+  private submit(message: InboundMessage, points: Point[], topic?: ParsedTopic): void {
+    if (points.length === 0) return message.ack();
+    this.writer.submit({ points, stored: message.ack, topic: message.topic, ...(topic ? { park: topic.park } : {}) });
+  }
+}

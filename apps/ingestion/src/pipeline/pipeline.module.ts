@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { MqttModule } from '../mqtt/mqtt.module.js';
+import { StorageModule } from '../storage/storage.module.js';
+import { IngestPipeline } from './ingest-pipeline.service.js';
+import { IngestionRunner } from './ingestion-runner.service.js';
+import { PlatformStats } from './platform-stats.service.js';
+
+/** decode ▶ validate ▶ map ▶ batch write, fed by the MQTT session. */
+@Module({
+  imports: [MqttModule, StorageModule],
+  providers: [IngestPipeline, PlatformStats, IngestionRunner],
+})
+export class PipelineModule {}

@@ -1,0 +1,2 @@
+export * from './influxd.js';
+export * from './ports.js';

@@ -1,0 +1,4 @@
+export * from './config.js';
+export * from './mapping.js';
+export * from './store.js';
+export { V1CompatTransport, toV1Path } from './v1-transport.js';

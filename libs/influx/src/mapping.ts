@@ -1,0 +1,85 @@
+import { Point } from '@influxdata/influxdb-client';
+import type { EventMessage, FieldValue, RejectReason, StatusMessage, TelemetryMessage } from '@parkpulse/telemetry';
+
+/** Measurements the platform writes besides one per asset type. */
+export const MEASUREMENT = {
+  status: 'device_status',
+  event: 'device_event',
+  reject: 'ingest_reject',
+} as const;
+
+/**
+ * Telemetry → one point per sample: measurement = asset type, tags park/site/device, fields =
+ * metrics (numbers always as floats, so two devices can never conflict on a field's type),
+ * `seq` as a float field when the device sent one, timestamp = sample time in ms.
+ * Escaping of every name and value is the client's `Point`'s job.
+ */
+export function telemetryPoints(message: TelemetryMessage): Point[] {
+  const { park, site, deviceId, assetType } = message.topic;
+  return message.samples.map((sample) => {
+    const point = new Point(assetType).tag('park', park).tag('site', site).tag('device', deviceId).timestamp(sample.ts);
+    for (const [name, value] of Object.entries(sample.fields)) addField(point, name, value);
+    if (sample.seq !== undefined) point.floatField('seq', sample.seq);
+    return point;
+  });
+}
+
+export function statusPoint(message: StatusMessage): Point {
+  const { park, site, deviceId, assetType } = message.topic;
+  return new Point(MEASUREMENT.status)
+    .tag('park', park)
+    .tag('site', site)
+    .tag('asset_type', assetType)
+    .tag('device', deviceId)
+    .booleanField('online', message.online)
+    .timestamp(message.ts);
+}
+
+export function eventPoint(message: EventMessage): Point {
+  const { park, site, deviceId, assetType } = message.topic;
+  return new Point(MEASUREMENT.event)
+    .tag('park', park)
+    .tag('site', site)
+    .tag('asset_type', assetType)
+    .tag('device', deviceId)
+    .tag('severity', message.severity)
+    .tag('code', message.code)
+    .stringField('message', message.message)
+    .timestamp(message.ts);
+}
+
+export interface RejectRecord {
+  readonly ts: number;
+  readonly reason: RejectReason | `field_${string}`;
+  readonly topic: string;
+  readonly detail: string;
+  /** The park, when the topic named a known one ("unknown" otherwise). */
+  readonly park?: string;
+  readonly device?: string;
+}
+
+/** A dead letter (or a dropped field) as a point of `ingest_reject`. */
+export function rejectPoint(record: RejectRecord): Point {
+  const point = new Point(MEASUREMENT.reject)
+    .tag('reason', record.reason)
+    .tag('park', record.park ?? 'unknown')
+    .stringField('topic', record.topic.slice(0, 256))
+    .stringField('detail', record.detail.slice(0, 512))
+    .timestamp(record.ts);
+  if (record.device !== undefined) point.stringField('device', record.device);
+  return point;
+}
+
+function addField(point: Point, name: string, value: FieldValue): void {
+  switch (typeof value) {
+    case 'number':
+      point.floatField(name, value);
+      return;
+    case 'boolean':
+      point.booleanField(name, value);
+      return;
+    case 'string':
+      point.stringField(name, value);
+      return;
+  }
+}

@@ -1,0 +1,10 @@
+export * from './catalogue/index.js';
+export * from './errors.js';
+export * from './limits.js';
+export * from './model.js';
+export * from './timestamp.js';
+export * from './topic.js';
+export * from './validate.js';
+export * from './messages.js';
+export type { DecodeContext, PayloadDecoder } from './decoders/decoder.js';
+export { jsonV1Decoder } from './decoders/json-v1/json-v1.decoder.js';
