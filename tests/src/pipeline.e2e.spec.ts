@@ -1,0 +1,84 @@
+import { quoteString } from '@parkpulse/influx';
+import { runFleet, scienceCityFleet, type RunReport, type SentMessage } from '@parkpulse/park-sim';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { metricValue, startPlatform, type Platform } from './support/platform.js';
+
+const DEVICES = 50;
+const PER_DEVICE = 200;
+
+describe('pipeline: 50 simulated devices, 10,000 QoS-1 messages, through broker and ingestion into InfluxDB', () => {
+  let platform: Platform;
+  let report: RunReport;
+  const sent: SentMessage[] = [];
+  const fleet = scienceCityFleet(DEVICES);
+
+  beforeAll(async () => {
+    platform = await startPlatform({ ingestionEnv: { PLATFORM_STATS_INTERVAL_MS: '1000' } });
+    report = await runFleet({
+      url: platform.mqttUrl,
+      devices: fleet,
+      intervalMs: 0,
+      messagesPerDevice: PER_DEVICE,
+      window: 20,
+      seed: 7,
+      onSent: (m) => sent.push(m),
+    });
+    await platform.waitForCount('device_status', 'online', DEVICES * 2);
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  it('every message is acknowledged to the devices', () => {
+    expect(report.sent).toBe(DEVICES * PER_DEVICE);
+    expect(report.acked).toBe(DEVICES * PER_DEVICE);
+    expect(report.failed).toBe(0);
+  });
+
+  it('stores exactly what was sent, per measurement and per device', async () => {
+    const perType = new Map<string, number>();
+    for (const d of fleet) perType.set(d.asset.id, (perType.get(d.asset.id) ?? 0) + PER_DEVICE);
+    for (const [measurement, expected] of perType) {
+      await platform.waitForCount(measurement, 'seq', expected);
+    }
+    for (const [measurement] of perType) {
+      const [series = []] = await platform.store.query(`SELECT COUNT("seq"), MIN("seq"), MAX("seq") FROM "${measurement}" GROUP BY "device"`);
+      for (const s of series) {
+        expect({ device: s.tags?.['device'], row: s.values[0]?.slice(1) }).toEqual({ device: s.tags?.['device'], row: [PER_DEVICE, 1, PER_DEVICE] });
+      }
+      expect(series.length).toBe(fleet.filter((d) => d.asset.id === measurement).length);
+    }
+  });
+
+  it('stores the values exactly as sent (a sample of 40 messages)', async () => {
+    const assetOf = new Map(fleet.map((d) => [d.deviceId, d.asset.id]));
+    const sample = Array.from({ length: 40 }, (_, i) => sent[Math.floor((i * sent.length) / 40)]!);
+    for (const message of sample) {
+      const measurement = assetOf.get(message.deviceId)!;
+      const [series = []] = await platform.store.query(
+        `SELECT * FROM "${measurement}" WHERE "device" = ${quoteString(message.deviceId)} AND time = ${message.ts}ms`,
+      );
+      expect(series).toHaveLength(1);
+      const row = Object.fromEntries(series[0]!.columns.map((c, i) => [c, series[0]!.values[0]![i]]));
+      expect(row['time']).toBe(message.ts);
+      expect(row['seq']).toBe(message.seq);
+      expect(row['park']).toBe('science-city');
+      for (const [metric, value] of Object.entries(message.metrics)) expect({ metric, value: row[metric] }).toEqual({ metric, value });
+    }
+  });
+
+  it('records each device online on connect and offline on disconnect', async () => {
+    const [series = []] = await platform.store.query(`SELECT FIRST("online"), LAST("online") FROM "device_status" GROUP BY "device"`);
+    expect(series).toHaveLength(DEVICES);
+    for (const s of series) expect(s.values[0]?.slice(1)).toEqual([true, false]);
+  });
+
+  it('reports its own figures to Prometheus and to platform_ingestion', async () => {
+    expect(await metricValue(platform.ingestionHttp, 'parkpulse_ingest_messages_total', '{channel="telemetry"}')).toBe(DEVICES * PER_DEVICE);
+    expect(await metricValue(platform.ingestionHttp, 'parkpulse_ingest_acks_total')).toBeGreaterThanOrEqual(DEVICES * PER_DEVICE + DEVICES * 2);
+    await new Promise((r) => setTimeout(r, 2500));
+    const [series = []] = await platform.store.query(`SELECT SUM("messages_in") FROM "platform_ingestion"`);
+    expect(Number(series[0]?.values[0]?.[1])).toBeGreaterThanOrEqual(DEVICES * PER_DEVICE);
+  });
+});
