@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { env, parseEnv } from '@parkpulse/config';
 import { DEFAULT_INFLUX_CONFIG, type InfluxConfig } from '@parkpulse/influx';
-import { DEFAULT_LIMITS, channelFilter, type ContractLimits } from '@parkpulse/telemetry';
+import { DEFAULT_LIMITS, TOPIC_ROOT, type ContractLimits } from '@parkpulse/telemetry';
 import { z } from 'zod';
 
 const schema = z.object({
@@ -12,9 +12,9 @@ const schema = z.object({
   MQTT_USERNAME: z.string().default(''),
   MQTT_PASSWORD: z.string().default(''),
   MQTT_KEEPALIVE_S: env.int(30, 5),
-  INGEST_TOPICS: env.list(
-    [channelFilter('telemetry'), channelFilter('status'), channelFilter('event'), '$SYS/parkpulse/brokers/+/stats'].join(','),
-  ),
+  // `parks/#` rather than the three channel filters: a topic that misses the contract's shape
+  // then becomes a dead letter that says so, instead of silence.
+  INGEST_TOPICS: env.list(`${TOPIC_ROOT}/#,$SYS/parkpulse/brokers/+/stats`),
   INFLUX_URL: z.url().default(DEFAULT_INFLUX_CONFIG.url),
   INFLUX_API: z.enum(['v1', 'v2']).default(DEFAULT_INFLUX_CONFIG.api),
   INFLUX_DATABASE: z.string().min(1).default(DEFAULT_INFLUX_CONFIG.database),
