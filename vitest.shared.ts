@@ -17,8 +17,8 @@ export function defineProjectConfig(root: string, overrides: ViteUserConfig['tes
         },
       }),
     ],
-    resolve: { conditions: ['@parkpulse/source', 'node', 'import', 'default'] },
-    ssr: { resolve: { conditions: ['@parkpulse/source', 'node', 'import', 'default'] } },
+    // Vite's default server conditions, plus ours first.
+    ssr: { resolve: { conditions: ['@parkpulse/source', 'module', 'node', 'development|production'] } },
     test: {
       name: basename(root),
       include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],

@@ -45,6 +45,8 @@ const BAD: BadCase[] = [
   { name: 'asset type of another park', topic: 'parks/science-city/f1/ultra_low_freezer/ulf-1/telemetry', payload: '{"metrics": {"cabinet_temp_c": -80}}', reason: 'asset_type_not_in_park' },
   { name: 'a topic outside the contract', topic: 'parks/science-city/f1/cnc_machine/telemetry', payload: '{"metrics": {"spindle_rpm": 1}}', reason: 'topic_invalid' },
   { name: 'an event with an unknown severity', topic: 'parks/science-city/f1/cnc_machine/cnc-x/event', payload: '{"code": "E1", "severity": "apocalyptic"}', reason: 'event_invalid' },
+  // Stored fields are typed by the first write; a later number for the string field `note` is refused by InfluxDB.
+  { name: 'a field whose type conflicts with what is stored', payload: '{"metrics": {"note": 5, "spindle_rpm": 7}}', reason: 'storage_rejected' },
   { name: 'a status that is neither online nor offline', topic: 'parks/science-city/f1/cnc_machine/cnc-x/status', payload: 'sleepy', reason: 'status_invalid' },
 ];
 
