@@ -18,7 +18,9 @@ export function defineProjectConfig(root: string, overrides: ViteUserConfig['tes
       }),
     ],
     // Vite's default server conditions, plus ours first.
-    ssr: { resolve: { conditions: ['@parkpulse/source', 'module', 'node', 'development|production'] } },
+    ssr: {
+      resolve: { conditions: ['@parkpulse/source', 'module', 'node', 'development|production'] },
+    },
     test: {
       name: basename(root),
       include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],

@@ -12,12 +12,35 @@ describe('mosquitto_pub publishing contract payloads', () => {
   const base = 'parks/science-city/precision-moulding/injection_moulder/imm-07';
 
   const pub = (topic: string, message: string, ...extra: string[]) =>
-    run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(platform.mqttPort), '-V', 'mqttv311', '-q', '1', '-i', 'imm-07', '-t', topic, '-m', message, ...extra]);
+    run('mosquitto_pub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(platform.mqttPort),
+      '-V',
+      'mqttv311',
+      '-q',
+      '1',
+      '-i',
+      'imm-07',
+      '-t',
+      topic,
+      '-m',
+      message,
+      ...extra,
+    ]);
 
   beforeAll(async () => {
     platform = await startPlatform();
     await pub(`${base}/status`, 'online', '-r');
-    await pub(`${base}/telemetry`, JSON.stringify({ ts, seq: 1, metrics: { barrel_temp_c: 231.5, mould_temp_c: 48, state: 'running', shot_count: 120034 } }));
+    await pub(
+      `${base}/telemetry`,
+      JSON.stringify({
+        ts,
+        seq: 1,
+        metrics: { barrel_temp_c: 231.5, mould_temp_c: 48, state: 'running', shot_count: 120034 },
+      }),
+    );
     await pub(
       `${base}/telemetry`,
       JSON.stringify({
@@ -27,7 +50,15 @@ describe('mosquitto_pub publishing contract payloads', () => {
         ],
       }),
     );
-    await pub(`${base}/event`, JSON.stringify({ ts: ts + 2000, code: 'HEATER_ZONE_3', severity: 'critical', message: 'Zone 3 heater open circuit' }));
+    await pub(
+      `${base}/event`,
+      JSON.stringify({
+        ts: ts + 2000,
+        code: 'HEATER_ZONE_3',
+        severity: 'critical',
+        message: 'Zone 3 heater open circuit',
+      }),
+    );
   });
 
   afterAll(async () => {
@@ -36,7 +67,9 @@ describe('mosquitto_pub publishing contract payloads', () => {
 
   it('stores a single sample and a batch, with exact values and timestamps', async () => {
     await platform.waitForCount('injection_moulder', 'seq', 3);
-    const [series = []] = await platform.store.query(`SELECT "seq", "barrel_temp_c", "mould_temp_c", "shot_count", "state" FROM "injection_moulder" WHERE "device" = 'imm-07'`);
+    const [series = []] = await platform.store.query(
+      `SELECT "seq", "barrel_temp_c", "mould_temp_c", "shot_count", "state" FROM "injection_moulder" WHERE "device" = 'imm-07'`,
+    );
     expect(series[0]?.values).toEqual([
       [ts, 1, 231.5, 48, 120034, 'running'],
       [ts + 1000, 2, 232, null, null, null],
@@ -48,16 +81,36 @@ describe('mosquitto_pub publishing contract payloads', () => {
   it('stores the retained status and the event', async () => {
     await platform.waitForCount('device_status', 'online', 1);
     await platform.waitForCount('device_event', 'message', 1);
-    const [events = []] = await platform.store.query(`SELECT "message", "code", "severity", "site" FROM "device_event"`);
-    expect(events[0]?.values).toEqual([[ts + 2000, 'Zone 3 heater open circuit', 'HEATER_ZONE_3', 'critical', 'precision-moulding']]);
-    const [status = []] = await platform.store.query(`SELECT "online", "asset_type" FROM "device_status" WHERE "device" = 'imm-07'`);
+    const [events = []] = await platform.store.query(
+      `SELECT "message", "code", "severity", "site" FROM "device_event"`,
+    );
+    expect(events[0]?.values).toEqual([
+      [ts + 2000, 'Zone 3 heater open circuit', 'HEATER_ZONE_3', 'critical', 'precision-moulding'],
+    ]);
+    const [status = []] = await platform.store.query(
+      `SELECT "online", "asset_type" FROM "device_status" WHERE "device" = 'imm-07'`,
+    );
     expect(status[0]?.values.map((v) => v.slice(1))).toEqual([[true, 'injection_moulder']]);
   });
 
   it('mosquitto_sub receives what a device publishes (the broker relays to any subscriber)', async () => {
-    const sub = run('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(platform.mqttPort), '-t', `${base}/telemetry`, '-C', '1', '-W', '10']);
+    const sub = run('mosquitto_sub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(platform.mqttPort),
+      '-t',
+      `${base}/telemetry`,
+      '-C',
+      '1',
+      '-W',
+      '10',
+    ]);
     await new Promise((r) => setTimeout(r, 300));
-    await pub(`${base}/telemetry`, JSON.stringify({ ts: ts + 3000, seq: 4, metrics: { barrel_temp_c: 233 } }));
+    await pub(
+      `${base}/telemetry`,
+      JSON.stringify({ ts: ts + 3000, seq: 4, metrics: { barrel_temp_c: 233 } }),
+    );
     const { stdout } = await sub;
     expect(JSON.parse(stdout)).toEqual({ ts: ts + 3000, seq: 4, metrics: { barrel_temp_c: 233 } });
   });

@@ -43,9 +43,14 @@ describe('pipeline: 50 simulated devices, 10,000 QoS-1 messages, through broker 
       await platform.waitForCount(measurement, 'seq', expected);
     }
     for (const [measurement] of perType) {
-      const [series = []] = await platform.store.query(`SELECT COUNT("seq"), MIN("seq"), MAX("seq") FROM "${measurement}" GROUP BY "device"`);
+      const [series = []] = await platform.store.query(
+        `SELECT COUNT("seq"), MIN("seq"), MAX("seq") FROM "${measurement}" GROUP BY "device"`,
+      );
       for (const s of series) {
-        expect({ device: s.tags?.['device'], row: s.values[0]?.slice(1) }).toEqual({ device: s.tags?.['device'], row: [PER_DEVICE, 1, PER_DEVICE] });
+        expect({ device: s.tags?.['device'], row: s.values[0]?.slice(1) }).toEqual({
+          device: s.tags?.['device'],
+          row: [PER_DEVICE, 1, PER_DEVICE],
+        });
       }
       expect(series.length).toBe(fleet.filter((d) => d.asset.id === measurement).length);
     }
@@ -60,25 +65,40 @@ describe('pipeline: 50 simulated devices, 10,000 QoS-1 messages, through broker 
         `SELECT * FROM "${measurement}" WHERE "device" = ${quoteString(message.deviceId)} AND time = ${message.ts}ms`,
       );
       expect(series).toHaveLength(1);
-      const row = Object.fromEntries(series[0]!.columns.map((c, i) => [c, series[0]!.values[0]![i]]));
+      const row = Object.fromEntries(
+        series[0]!.columns.map((c, i) => [c, series[0]!.values[0]![i]]),
+      );
       expect(row['time']).toBe(message.ts);
       expect(row['seq']).toBe(message.seq);
       expect(row['park']).toBe('science-city');
-      for (const [metric, value] of Object.entries(message.metrics)) expect({ metric, value: row[metric] }).toEqual({ metric, value });
+      for (const [metric, value] of Object.entries(message.metrics))
+        expect({ metric, value: row[metric] }).toEqual({ metric, value });
     }
   });
 
   it('records each device online on connect and offline on disconnect', async () => {
-    const [series = []] = await platform.store.query(`SELECT FIRST("online"), LAST("online") FROM "device_status" GROUP BY "device"`);
+    const [series = []] = await platform.store.query(
+      `SELECT FIRST("online"), LAST("online") FROM "device_status" GROUP BY "device"`,
+    );
     expect(series).toHaveLength(DEVICES);
     for (const s of series) expect(s.values[0]?.slice(1)).toEqual([true, false]);
   });
 
   it('reports its own figures to Prometheus and to platform_ingestion', async () => {
-    expect(await metricValue(platform.ingestionHttp, 'parkpulse_ingest_messages_total', '{channel="telemetry"}')).toBe(DEVICES * PER_DEVICE);
-    expect(await metricValue(platform.ingestionHttp, 'parkpulse_ingest_acks_total')).toBeGreaterThanOrEqual(DEVICES * PER_DEVICE + DEVICES * 2);
+    expect(
+      await metricValue(
+        platform.ingestionHttp,
+        'parkpulse_ingest_messages_total',
+        '{channel="telemetry"}',
+      ),
+    ).toBe(DEVICES * PER_DEVICE);
+    expect(
+      await metricValue(platform.ingestionHttp, 'parkpulse_ingest_acks_total'),
+    ).toBeGreaterThanOrEqual(DEVICES * PER_DEVICE + DEVICES * 2);
     await new Promise((r) => setTimeout(r, 2500));
-    const [series = []] = await platform.store.query(`SELECT SUM("messages_in") FROM "platform_ingestion"`);
+    const [series = []] = await platform.store.query(
+      `SELECT SUM("messages_in") FROM "platform_ingestion"`,
+    );
     expect(Number(series[0]?.values[0]?.[1])).toBeGreaterThanOrEqual(DEVICES * PER_DEVICE);
   });
 });

@@ -51,9 +51,14 @@ describe('redelivery: the ingestion is SIGKILLed mid-stream and restarted', () =
     for (const m of measurements) {
       const expected = fleet.filter((d) => d.asset.id === m).length * PER_DEVICE;
       await platform.waitForCount(m, 'seq', expected);
-      const [series = []] = await platform.store.query(`SELECT COUNT("seq"), COUNT(DISTINCT("seq")), MIN("seq"), MAX("seq") FROM "${m}" GROUP BY "device"`);
+      const [series = []] = await platform.store.query(
+        `SELECT COUNT("seq"), COUNT(DISTINCT("seq")), MIN("seq"), MAX("seq") FROM "${m}" GROUP BY "device"`,
+      );
       for (const s of series) {
-        expect({ device: s.tags?.['device'], row: s.values[0]?.slice(1) }).toEqual({ device: s.tags?.['device'], row: [PER_DEVICE, PER_DEVICE, 1, PER_DEVICE] });
+        expect({ device: s.tags?.['device'], row: s.values[0]?.slice(1) }).toEqual({
+          device: s.tags?.['device'],
+          row: [PER_DEVICE, PER_DEVICE, 1, PER_DEVICE],
+        });
         total += Number(s.values[0]?.[1]);
       }
     }

@@ -6,14 +6,26 @@ import { loadConfig } from './config.js';
 
 describe('config', () => {
   it('has working defaults', () => {
-    expect(loadConfig({ BROKER_ID: 'b1' })).toMatchObject({ id: 'b1', mqttPort: 1883, wsPort: 8083, httpPort: 9101, statsIntervalMs: 10_000 });
+    expect(loadConfig({ BROKER_ID: 'b1' })).toMatchObject({
+      id: 'b1',
+      mqttPort: 1883,
+      wsPort: 8083,
+      httpPort: 9101,
+      statsIntervalMs: 10_000,
+    });
   });
   it('lists every bad variable at once', () => {
-    expect(() => loadConfig({ MQTT_PORT: 'x', HTTP_PORT: '99999', BROKER_ID: 'has space' })).toThrow(ConfigError);
+    expect(() =>
+      loadConfig({ MQTT_PORT: 'x', HTTP_PORT: '99999', BROKER_ID: 'has space' }),
+    ).toThrow(ConfigError);
     try {
       loadConfig({ MQTT_PORT: 'x', HTTP_PORT: '99999', BROKER_ID: 'has space' });
     } catch (e) {
-      expect((e as ConfigError).problems.map((p) => p.split(':')[0]).sort()).toEqual(['BROKER_ID', 'HTTP_PORT', 'MQTT_PORT']);
+      expect((e as ConfigError).problems.map((p) => p.split(':')[0]).sort()).toEqual([
+        'BROKER_ID',
+        'HTTP_PORT',
+        'MQTT_PORT',
+      ]);
     }
   });
 });
@@ -23,7 +35,15 @@ describe('broker over TCP and WebSocket', () => {
   const clients: MqttClient[] = [];
 
   beforeAll(async () => {
-    broker = await startBroker({ id: 'unit', host: '127.0.0.1', mqttPort: 0, wsPort: 0, httpPort: 0, connectTimeoutMs: 5000, statsIntervalMs: 200 });
+    broker = await startBroker({
+      id: 'unit',
+      host: '127.0.0.1',
+      mqttPort: 0,
+      wsPort: 0,
+      httpPort: 0,
+      connectTimeoutMs: 5000,
+      statsIntervalMs: 200,
+    });
   });
 
   afterAll(async () => {
@@ -43,21 +63,33 @@ describe('broker over TCP and WebSocket', () => {
     await sub.subscribeAsync('parks/+/+/+/+/telemetry', { qos: 1 });
     const received: string[] = [];
     sub.on('message', (_topic, payload) => received.push(payload.toString()));
-    for (let i = 0; i < 20; i++) await pub.publishAsync('parks/science-city/f1/cnc_machine/c1/telemetry', `{"seq":${i}}`, { qos: 1 });
+    for (let i = 0; i < 20; i++)
+      await pub.publishAsync('parks/science-city/f1/cnc_machine/c1/telemetry', `{"seq":${i}}`, {
+        qos: 1,
+      });
     await expect.poll(() => received.length).toBe(20);
     expect(received[19]).toBe('{"seq":19}');
   });
 
   it('keeps QoS-1 messages for an offline persistent session and delivers them on return', async () => {
-    const first = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.ports.mqtt}`, { clientId: 'ingestion-like', clean: false, reconnectPeriod: 0 });
+    const first = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.ports.mqtt}`, {
+      clientId: 'ingestion-like',
+      clean: false,
+      reconnectPeriod: 0,
+    });
     await first.subscribeAsync('parks/#', { qos: 1 });
     await first.endAsync();
     const pub = await client(`mqtt://127.0.0.1:${broker.ports.mqtt}`, 'pub-2');
-    for (let i = 0; i < 5; i++) await pub.publishAsync('parks/science-city/f1/agv/a1/telemetry', `m${i}`, { qos: 1 });
+    for (let i = 0; i < 5; i++)
+      await pub.publishAsync('parks/science-city/f1/agv/a1/telemetry', `m${i}`, { qos: 1 });
     const back = await client(`mqtt://127.0.0.1:${broker.ports.mqtt}`, 'ingestion-like-2');
     await back.endAsync();
     const received: string[] = [];
-    const again = mqtt.connect(`mqtt://127.0.0.1:${broker.ports.mqtt}`, { clientId: 'ingestion-like', clean: false, reconnectPeriod: 0 });
+    const again = mqtt.connect(`mqtt://127.0.0.1:${broker.ports.mqtt}`, {
+      clientId: 'ingestion-like',
+      clean: false,
+      reconnectPeriod: 0,
+    });
     clients.push(again);
     again.on('message', (_t, p) => received.push(p.toString()));
     await expect.poll(() => received).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
@@ -66,8 +98,14 @@ describe('broker over TCP and WebSocket', () => {
   it('publishes its figures on $SYS for the ingestion to store', async () => {
     const sub = await client(`mqtt://127.0.0.1:${broker.ports.mqtt}`, 'sys-sub');
     await sub.subscribeAsync(`${STATS_TOPIC_PREFIX}/+/stats`);
-    const payload = await new Promise<Buffer>((resolve) => sub.once('message', (_t, p) => resolve(p)));
-    expect(JSON.parse(payload.toString())).toMatchObject({ broker: 'unit', clients: expect.any(Number), messagesIn: expect.any(Number) });
+    const payload = await new Promise<Buffer>((resolve) =>
+      sub.once('message', (_t, p) => resolve(p)),
+    );
+    expect(JSON.parse(payload.toString())).toMatchObject({
+      broker: 'unit',
+      clients: expect.any(Number),
+      messagesIn: expect.any(Number),
+    });
   });
 
   it('answers /health and counts messages in /metrics', async () => {
@@ -75,7 +113,13 @@ describe('broker over TCP and WebSocket', () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok', broker: 'unit' });
     const text = await (await fetch(`http://127.0.0.1:${broker.ports.http}/metrics`)).text();
-    const value = (name: string) => Number(text.split('\n').find((l) => l.startsWith(`${name} `))?.split(' ')[1]);
+    const value = (name: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => l.startsWith(`${name} `))
+          ?.split(' ')[1],
+      );
     expect(value('parkpulse_broker_messages_in_total')).toBe(25);
     expect(value('parkpulse_broker_messages_out_total')).toBeGreaterThanOrEqual(25);
     expect(value('parkpulse_broker_clients_connected')).toBeGreaterThanOrEqual(3);

@@ -1,5 +1,9 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
+import {
+  createServer as createTcpServer,
+  type AddressInfo,
+  type Server as TcpServer,
+} from 'node:net';
 import { Aedes } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { BrokerConfig } from './config.js';
@@ -29,7 +33,10 @@ export interface BrokerStats {
  * Aedes on TCP and WebSocket, plus an HTTP listener for `/health` and `/metrics`. Persistence is
  * Aedes' in-memory default: a broker restart loses queued QoS-1 messages (see the README).
  */
-export async function startBroker(config: BrokerConfig, log: (line: string) => void = () => undefined): Promise<RunningBroker> {
+export async function startBroker(
+  config: BrokerConfig,
+  log: (line: string) => void = () => undefined,
+): Promise<RunningBroker> {
   const metrics = new BrokerMetrics();
   const aedes = await Aedes.createBroker({
     id: config.id,
@@ -41,11 +48,15 @@ export async function startBroker(config: BrokerConfig, log: (line: string) => v
     },
   });
   metrics.observe(aedes);
-  aedes.on('clientError', (client, error) => log(`client ${client?.id ?? '?'} error: ${error.message}`));
+  aedes.on('clientError', (client, error) =>
+    log(`client ${client?.id ?? '?'} error: ${error.message}`),
+  );
   aedes.on('connectionError', (_client, error) => log(`connection error: ${error.message}`));
 
   const tcp = createTcpServer(aedes.handle);
-  const wsHttp = createHttpServer((_req, res) => res.writeHead(426).end('MQTT over WebSocket: connect to ' + WS_PATH));
+  const wsHttp = createHttpServer((_req, res) =>
+    res.writeHead(426).end('MQTT over WebSocket: connect to ' + WS_PATH),
+  );
   const wss = new WebSocketServer({ server: wsHttp, path: WS_PATH });
   wss.on('connection', (socket, req) => aedes.handle(createWebSocketStream(socket), req));
 
@@ -53,7 +64,13 @@ export async function startBroker(config: BrokerConfig, log: (line: string) => v
     if (req.url === '/health' || req.url === '/health/live' || req.url === '/health/ready') {
       const ready = !aedes.closed && tcp.listening;
       res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: ready ? 'ok' : 'down', broker: config.id, clients: aedes.connectedClients }));
+      res.end(
+        JSON.stringify({
+          status: ready ? 'ok' : 'down',
+          broker: config.id,
+          clients: aedes.connectedClients,
+        }),
+      );
       return;
     }
     if (req.url === '/metrics') {
@@ -87,7 +104,14 @@ export async function startBroker(config: BrokerConfig, log: (line: string) => v
       uptimeS: Math.round((Date.now() - started) / 1000),
     };
     aedes.publish(
-      { cmd: 'publish', topic: `${STATS_TOPIC_PREFIX}/${config.id}/stats`, payload: Buffer.from(JSON.stringify(stats)), qos: 0, retain: false, dup: false },
+      {
+        cmd: 'publish',
+        topic: `${STATS_TOPIC_PREFIX}/${config.id}/stats`,
+        payload: Buffer.from(JSON.stringify(stats)),
+        qos: 0,
+        retain: false,
+        dup: false,
+      },
       () => undefined,
     );
   }

@@ -3,7 +3,10 @@ import { env, parseEnv } from '@parkpulse/config';
 import { z } from 'zod';
 
 const schema = z.object({
-  BROKER_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default(`broker-${hostname().replace(/[^A-Za-z0-9_-]/g, '')}`),
+  BROKER_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .default(`broker-${hostname().replace(/[^A-Za-z0-9_-]/g, '')}`),
   MQTT_HOST: z.string().default('0.0.0.0'),
   MQTT_PORT: env.port(1883),
   MQTT_WS_PORT: env.port(8083),

@@ -15,7 +15,9 @@ try {
 }
 
 const broker = await startBroker(config, log);
-log(`listening: mqtt ${config.host}:${broker.ports.mqtt}, ws :${broker.ports.ws}/mqtt, http :${broker.ports.http} (/health, /metrics) ${JSON.stringify(maskSecrets({ ...config }))}`);
+log(
+  `listening: mqtt ${config.host}:${broker.ports.mqtt}, ws :${broker.ports.ws}/mqtt, http :${broker.ports.http} (/health, /metrics) ${JSON.stringify(maskSecrets({ ...config }))}`,
+);
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -4,14 +4,46 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 /** The broker's Prometheus figures, fed by Aedes events and hooks (never per-message logs). */
 export class BrokerMetrics {
   readonly registry = new Registry();
-  readonly clients = new Gauge({ name: 'parkpulse_broker_clients_connected', help: 'MQTT clients connected now', registers: [this.registry] });
-  readonly connections = new Counter({ name: 'parkpulse_broker_connections_total', help: 'MQTT connections accepted (CONNACK sent)', registers: [this.registry] });
-  readonly disconnections = new Counter({ name: 'parkpulse_broker_disconnections_total', help: 'MQTT clients disconnected', registers: [this.registry] });
-  readonly messagesIn = new Counter({ name: 'parkpulse_broker_messages_in_total', help: 'PUBLISH packets received from clients', registers: [this.registry] });
-  readonly bytesIn = new Counter({ name: 'parkpulse_broker_bytes_in_total', help: 'Payload bytes received from clients', registers: [this.registry] });
-  readonly messagesOut = new Counter({ name: 'parkpulse_broker_messages_out_total', help: 'PUBLISH packets forwarded to subscribers', registers: [this.registry] });
-  readonly clientErrors = new Counter({ name: 'parkpulse_broker_client_errors_total', help: 'Client and connection errors', registers: [this.registry] });
-  readonly keepaliveTimeouts = new Counter({ name: 'parkpulse_broker_keepalive_timeouts_total', help: 'Clients dropped for a missed keep-alive', registers: [this.registry] });
+  readonly clients = new Gauge({
+    name: 'parkpulse_broker_clients_connected',
+    help: 'MQTT clients connected now',
+    registers: [this.registry],
+  });
+  readonly connections = new Counter({
+    name: 'parkpulse_broker_connections_total',
+    help: 'MQTT connections accepted (CONNACK sent)',
+    registers: [this.registry],
+  });
+  readonly disconnections = new Counter({
+    name: 'parkpulse_broker_disconnections_total',
+    help: 'MQTT clients disconnected',
+    registers: [this.registry],
+  });
+  readonly messagesIn = new Counter({
+    name: 'parkpulse_broker_messages_in_total',
+    help: 'PUBLISH packets received from clients',
+    registers: [this.registry],
+  });
+  readonly bytesIn = new Counter({
+    name: 'parkpulse_broker_bytes_in_total',
+    help: 'Payload bytes received from clients',
+    registers: [this.registry],
+  });
+  readonly messagesOut = new Counter({
+    name: 'parkpulse_broker_messages_out_total',
+    help: 'PUBLISH packets forwarded to subscribers',
+    registers: [this.registry],
+  });
+  readonly clientErrors = new Counter({
+    name: 'parkpulse_broker_client_errors_total',
+    help: 'Client and connection errors',
+    registers: [this.registry],
+  });
+  readonly keepaliveTimeouts = new Counter({
+    name: 'parkpulse_broker_keepalive_timeouts_total',
+    help: 'Clients dropped for a missed keep-alive',
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'parkpulse_broker_' });

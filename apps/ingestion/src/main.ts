@@ -15,7 +15,9 @@ try {
   process.exit(1);
 }
 
-const app = await NestFactory.create(AppModule.forRoot(config), { logger: ['log', 'warn', 'error'] });
+const app = await NestFactory.create(AppModule.forRoot(config), {
+  logger: ['log', 'warn', 'error'],
+});
 // SIGTERM/SIGINT run the shutdown hooks: stop consuming, flush, acknowledge, disconnect.
 app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
 await app.listen(config.httpPort, '0.0.0.0');

@@ -35,13 +35,26 @@ describe('parseEnv', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems;
     expect(problems).toHaveLength(4);
-    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['FLUSH_MS', 'GZIP', 'MODE', 'PORT']);
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'FLUSH_MS',
+      'GZIP',
+      'MODE',
+      'PORT',
+    ]);
   });
 });
 
 describe('maskSecrets', () => {
   it('hides passwords, tokens and keys, keeps the rest', () => {
-    expect(maskSecrets({ INFLUX_PASSWORD: 'p', INFLUX_TOKEN: 't', GROUP_KEY: 'k', INFLUX_URL: 'http://x', EMPTY_TOKEN: '' })).toEqual({
+    expect(
+      maskSecrets({
+        INFLUX_PASSWORD: 'p',
+        INFLUX_TOKEN: 't',
+        GROUP_KEY: 'k',
+        INFLUX_URL: 'http://x',
+        EMPTY_TOKEN: '',
+      }),
+    ).toEqual({
       INFLUX_PASSWORD: '***',
       INFLUX_TOKEN: '***',
       GROUP_KEY: '***',

@@ -12,7 +12,10 @@ export class ConfigError extends Error {
  * Parses environment variables through a schema whose keys are the variable names. Every
  * violation is collected (not just the first) so an operator fixes them in one go.
  */
-export function parseEnv<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+export function parseEnv<S extends z.ZodObject>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
   // Empty strings mean "unset": docker-compose and .env files produce them for blank values.
   const cleaned: Record<string, string> = {};
   for (const key of Object.keys(schema.shape)) {
@@ -21,7 +24,9 @@ export function parseEnv<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEn
   }
   const result = schema.safeParse(cleaned);
   if (result.success) return result.data;
-  throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`));
+  throw new ConfigError(
+    result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+  );
 }
 
 /** Env helpers: numbers and booleans arrive as strings. */
@@ -37,12 +42,19 @@ export const env = {
     z
       .string()
       .default(def)
-      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
 };
 
 const SECRET = /(PASSWORD|TOKEN|SECRET|KEY)$/i;
 
 /** A copy of the configuration fit for a log line: secrets replaced by '***'. */
 export function maskSecrets(config: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, SECRET.test(k) && v ? '***' : v]));
+  return Object.fromEntries(
+    Object.entries(config).map(([k, v]) => [k, SECRET.test(k) && v ? '***' : v]),
+  );
 }

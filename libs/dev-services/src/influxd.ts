@@ -12,7 +12,11 @@ export const INFLUXD_INSTALL_HINT =
 
 /** Finds the influxd binary: INFLUXD_BIN, the PATH, or Debian's /usr/bin. */
 export function findInfluxd(): string | undefined {
-  const candidates = [process.env['INFLUXD_BIN'], ...(process.env['PATH'] ?? '').split(delimiter).map((d) => join(d, 'influxd')), '/usr/bin/influxd'];
+  const candidates = [
+    process.env['INFLUXD_BIN'],
+    ...(process.env['PATH'] ?? '').split(delimiter).map((d) => join(d, 'influxd')),
+    '/usr/bin/influxd',
+  ];
   return candidates.find((c): c is string => !!c && existsSync(c));
 }
 
@@ -73,7 +77,9 @@ export async function startInfluxd(options: InfluxdOptions = {}): Promise<Influx
   );
   const child: ChildProcess = spawn(bin, ['-config', conf], { stdio: options.stdio ?? 'ignore' });
   let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => ((exited = true), resolve())),
+  );
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitFor(`influxd on ${url}`, async () => {
@@ -113,7 +119,10 @@ export function ensureInfluxdInstalled(log: (line: string) => void = console.log
   if (root && existsSync('/usr/bin/apt-get')) {
     log('influxd not found: installing Debian package influxdb …');
     spawnSync('apt-get', ['update'], { stdio: 'inherit' });
-    const r = spawnSync('apt-get', ['install', '-y', 'influxdb'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    const r = spawnSync('apt-get', ['install', '-y', 'influxdb'], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
     const after = findInfluxd();
     if (r.status === 0 && after) return after;
   }

@@ -1,7 +1,15 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Point } from '@influxdata/influxdb-client';
-import { DEFAULT_LIMITS, decodeEvent, decodeStatus, decodeTelemetry, parseTopic, type DecodeContext, type Result } from '@parkpulse/telemetry';
+import {
+  DEFAULT_LIMITS,
+  decodeEvent,
+  decodeStatus,
+  decodeTelemetry,
+  parseTopic,
+  type DecodeContext,
+  type Result,
+} from '@parkpulse/telemetry';
 import { describe, expect, it } from 'vitest';
 import { eventPoint, statusPoint, telemetryPoints } from './mapping.js';
 
@@ -19,13 +27,20 @@ function render(topicText: string, payload: Buffer): { lp?: string; err?: string
   const topic = parseTopic(topicText);
   if (!topic.ok) return { err: topic.error.message };
   const lines = (points: Point[], extra: string[] = []) => ({
-    lp: [...points.map((p) => p.toLineProtocol({ convertTime: (t) => String(t) }) ?? ''), ...extra].join('\n'),
+    lp: [
+      ...points.map((p) => p.toLineProtocol({ convertTime: (t) => String(t) }) ?? ''),
+      ...extra,
+    ].join('\n'),
   });
-  const ofResult = <T>(r: Result<T>, map: (v: T) => { lp: string }) => (r.ok ? map(r.value) : { err: r.error.message });
+  const ofResult = <T>(r: Result<T>, map: (v: T) => { lp: string }) =>
+    r.ok ? map(r.value) : { err: r.error.message };
   switch (topic.value.channel) {
     case 'telemetry':
       return ofResult(decodeTelemetry(topic.value, payload, ctx), (m) =>
-        lines(telemetryPoints(m), m.dropped.map((d) => `# dropped ${d.metric}: ${d.reason}: ${d.detail}`)),
+        lines(
+          telemetryPoints(m),
+          m.dropped.map((d) => `# dropped ${d.metric}: ${d.reason}: ${d.detail}`),
+        ),
       );
     case 'status':
       return ofResult(decodeStatus(topic.value, payload, ctx), (m) => lines([statusPoint(m)]));

@@ -1,5 +1,12 @@
 import { Point } from '@influxdata/influxdb-client';
-import type { EventMessage, FieldValue, RejectReason, StatusMessage, TelemetryMessage } from '@parkpulse/telemetry';
+import {
+  replaceControlChars,
+  type EventMessage,
+  type FieldValue,
+  type RejectReason,
+  type StatusMessage,
+  type TelemetryMessage,
+} from '@parkpulse/telemetry';
 
 /** Measurements the platform writes besides one per asset type. */
 export const MEASUREMENT = {
@@ -17,7 +24,11 @@ export const MEASUREMENT = {
 export function telemetryPoints(message: TelemetryMessage): Point[] {
   const { park, site, deviceId, assetType } = message.topic;
   return message.samples.map((sample) => {
-    const point = new Point(assetType).tag('park', park).tag('site', site).tag('device', deviceId).timestamp(sample.ts);
+    const point = new Point(assetType)
+      .tag('park', park)
+      .tag('site', site)
+      .tag('device', deviceId)
+      .timestamp(sample.ts);
     for (const [name, value] of Object.entries(sample.fields)) addField(point, name, value);
     if (sample.seq !== undefined) point.floatField('seq', sample.seq);
     return point;
@@ -63,7 +74,7 @@ export function rejectPoint(record: RejectRecord): Point {
   const point = new Point(MEASUREMENT.reject)
     .tag('reason', record.reason)
     .tag('park', record.park ?? 'unknown')
-    .stringField('topic', record.topic.slice(0, 256))
+    .stringField('topic', replaceControlChars(record.topic).slice(0, 256))
     .stringField('detail', record.detail.slice(0, 512))
     .timestamp(record.ts);
   if (record.device !== undefined) point.stringField('device', record.device);
@@ -71,15 +82,7 @@ export function rejectPoint(record: RejectRecord): Point {
 }
 
 function addField(point: Point, name: string, value: FieldValue): void {
-  switch (typeof value) {
-    case 'number':
-      point.floatField(name, value);
-      return;
-    case 'boolean':
-      point.booleanField(name, value);
-      return;
-    case 'string':
-      point.stringField(name, value);
-      return;
-  }
+  if (typeof value === 'number') point.floatField(name, value);
+  else if (typeof value === 'boolean') point.booleanField(name, value);
+  else point.stringField(name, value);
 }

@@ -2,13 +2,23 @@ import { Point } from '@influxdata/influxdb-client';
 import { freePort, startInfluxd, type InfluxdHandle } from '@parkpulse/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_INFLUX_CONFIG } from './config.js';
-import { InfluxQueryError, InfluxStore, InfluxWriteError, quoteIdent, quoteString } from './store.js';
+import {
+  InfluxQueryError,
+  InfluxStore,
+  InfluxWriteError,
+  quoteIdent,
+  quoteString,
+} from './store.js';
 import { toV1Path } from './v1-transport.js';
 
 describe('toV1Path', () => {
   it('maps the v2 write call to the 1.x /write endpoint', () => {
-    expect(toV1Path('/api/v2/write?org=o&bucket=telemetry%2F&precision=ms')).toBe('/write?db=telemetry&precision=ms');
-    expect(toV1Path('/api/v2/write?org=o&bucket=telemetry%2Fraw&precision=s&consistency=one')).toBe('/write?db=telemetry&rp=raw&precision=s&consistency=one');
+    expect(toV1Path('/api/v2/write?org=o&bucket=telemetry%2F&precision=ms')).toBe(
+      '/write?db=telemetry&precision=ms',
+    );
+    expect(toV1Path('/api/v2/write?org=o&bucket=telemetry%2Fraw&precision=s&consistency=one')).toBe(
+      '/write?db=telemetry&rp=raw&precision=s&consistency=one',
+    );
   });
   it('leaves other paths alone', () => {
     expect(toV1Path('/query')).toBe('/query');
@@ -29,7 +39,12 @@ describe('InfluxStore against a real influxd (v1 API)', () => {
 
   beforeAll(async () => {
     influxd = await startInfluxd();
-    store = new InfluxStore({ ...DEFAULT_INFLUX_CONFIG, url: influxd.url, database: 'unit', timeoutMs: 2000 });
+    store = new InfluxStore({
+      ...DEFAULT_INFLUX_CONFIG,
+      url: influxd.url,
+      database: 'unit',
+      timeoutMs: 2000,
+    });
     await store.ensureDatabase();
     await store.ensureDatabase(); // idempotent
   });
@@ -42,17 +57,26 @@ describe('InfluxStore against a real influxd (v1 API)', () => {
   it('writes a batch through the WriteApi and reads it back with InfluxQL', async () => {
     const t0 = Date.now() - 60_000;
     const points = Array.from({ length: 5000 }, (_, i) =>
-      new Point('cnc_machine').tag('device', `d-${i % 10}`).floatField('spindle_rpm', i).stringField('note', 'a b,c="d"\\').timestamp(t0 + i),
+      new Point('cnc_machine')
+        .tag('device', `d-${i % 10}`)
+        .floatField('spindle_rpm', i)
+        .stringField('note', 'a b,c="d"\\')
+        .timestamp(t0 + i),
     );
     await store.write(points);
-    const [series = []] = await store.query('SELECT COUNT("spindle_rpm"), SUM("spindle_rpm") FROM "cnc_machine"');
+    const [series = []] = await store.query(
+      'SELECT COUNT("spindle_rpm"), SUM("spindle_rpm") FROM "cnc_machine"',
+    );
     expect(series[0]?.values[0]?.slice(1)).toEqual([5000, (4999 * 5000) / 2]);
-    const [notes = []] = await store.query(`SELECT "note" FROM "cnc_machine" WHERE "device" = ${quoteString('d-3')} LIMIT 1`);
+    const [notes = []] = await store.query(
+      `SELECT "note" FROM "cnc_machine" WHERE "device" = ${quoteString('d-3')} LIMIT 1`,
+    );
     expect(notes[0]?.values[0]?.[1]).toBe('a b,c="d"\\');
   });
 
   it('writing the same point again overwrites it (what makes redelivery idempotent)', async () => {
-    const p = () => new Point('dedupe').tag('device', 'x').floatField('v', 1).timestamp(1_700_000_000_000);
+    const p = () =>
+      new Point('dedupe').tag('device', 'x').floatField('v', 1).timestamp(1_700_000_000_000);
     await store.write([p()]);
     await store.write([p(), p()]);
     const [series = []] = await store.query('SELECT COUNT("v") FROM "dedupe"');
@@ -63,7 +87,10 @@ describe('InfluxStore against a real influxd (v1 API)', () => {
     const ts = Date.now() - 1000;
     await store.write([new Point('conflict').tag('device', 'a').floatField('v', 1).timestamp(ts)]);
     const error = await store
-      .write([new Point('conflict').tag('device', 'b').stringField('v', 'text').timestamp(ts), new Point('conflict').tag('device', 'c').floatField('v', 3).timestamp(ts)])
+      .write([
+        new Point('conflict').tag('device', 'b').stringField('v', 'text').timestamp(ts),
+        new Point('conflict').tag('device', 'c').floatField('v', 3).timestamp(ts),
+      ])
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InfluxWriteError);
     expect((error as InfluxWriteError).retriable).toBe(false);
@@ -80,7 +107,9 @@ describe('InfluxStore against a real influxd (v1 API)', () => {
   it('a database that hangs is retriable (timeout), and ping says down', async () => {
     influxd.pause();
     try {
-      const error = await store.write([new Point('hang').floatField('v', 1)]).catch((e: unknown) => e);
+      const error = await store
+        .write([new Point('hang').floatField('v', 1)])
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(InfluxWriteError);
       expect((error as InfluxWriteError).retriable).toBe(true);
     } finally {
@@ -90,7 +119,11 @@ describe('InfluxStore against a real influxd (v1 API)', () => {
   });
 
   it('a database that is not there is retriable, and ping says down', async () => {
-    const nowhere = new InfluxStore({ ...DEFAULT_INFLUX_CONFIG, url: `http://127.0.0.1:${await freePort()}`, timeoutMs: 1000 });
+    const nowhere = new InfluxStore({
+      ...DEFAULT_INFLUX_CONFIG,
+      url: `http://127.0.0.1:${await freePort()}`,
+      timeoutMs: 1000,
+    });
     const error = await nowhere.write([new Point('x').floatField('v', 1)]).catch((e: unknown) => e);
     expect((error as InfluxWriteError).retriable).toBe(true);
     expect(await nowhere.ping()).toBe(false);

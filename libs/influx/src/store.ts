@@ -1,6 +1,12 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { HttpError, InfluxDB, setLogger, type Point, type Transport } from '@influxdata/influxdb-client';
+import {
+  HttpError,
+  InfluxDB,
+  setLogger,
+  type Point,
+  type Transport,
+} from '@influxdata/influxdb-client';
 import type { InfluxConfig } from './config.js';
 import { V1CompatTransport } from './v1-transport.js';
 
@@ -57,8 +63,15 @@ export class InfluxStore {
       ...(config.api === 'v2' && config.token ? { token: config.token } : {}),
     });
     if (config.api === 'v1') {
-      this.transport = new V1CompatTransport(base.transport, { username: config.username, password: config.password });
-      this.client = new InfluxDB({ url: config.url, timeout: config.timeoutMs, transport: this.transport });
+      this.transport = new V1CompatTransport(base.transport, {
+        username: config.username,
+        password: config.password,
+      });
+      this.client = new InfluxDB({
+        url: config.url,
+        timeout: config.timeoutMs,
+        transport: this.transport,
+      });
     } else {
       this.transport = base.transport;
       this.client = base;
@@ -72,7 +85,10 @@ export class InfluxStore {
    */
   async write(points: readonly Point[]): Promise<void> {
     if (points.length === 0) return;
-    const bucket = this.config.api === 'v1' ? `${this.config.database}/${this.config.retentionPolicy}` : this.config.bucket;
+    const bucket =
+      this.config.api === 'v1'
+        ? `${this.config.database}/${this.config.retentionPolicy}`
+        : this.config.bucket;
     const writeApi = this.client.getWriteApi(this.config.org, bucket, 'ms', {
       batchSize: points.length + 1,
       maxBatchBytes: Number.POSITIVE_INFINITY,
@@ -81,7 +97,7 @@ export class InfluxStore {
       gzipThreshold: this.config.gzipThreshold,
     });
     try {
-      writeApi.writePoints(points as Point[]);
+      writeApi.writePoints(points);
       await writeApi.flush();
     } catch (error) {
       throw classifyWriteError(error);
@@ -92,12 +108,19 @@ export class InfluxStore {
 
   /** Runs InfluxQL (on 1.x natively; on 2.x/3.x through the v1 query API and a DBRP mapping). */
   async query(influxql: string, options: { database?: string } = {}): Promise<InfluxSeries[][]> {
-    const body = new URLSearchParams({ q: influxql, db: options.database ?? this.config.database, epoch: 'ms' });
+    const body = new URLSearchParams({
+      q: influxql,
+      db: options.database ?? this.config.database,
+      epoch: 'ms',
+    });
     let response: QueryResponse;
     try {
       response = (await this.transport.request('/query', body.toString(), {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
       })) as QueryResponse;
     } catch (error) {
       throw new InfluxQueryError(describe(error));
@@ -146,13 +169,18 @@ function classifyWriteError(error: unknown): InfluxWriteError {
     // is too large. Both are about the data. Anything else (401/403/404 while an operator fixes
     // the config, 429, 5xx) is about the database, and data must wait for it rather than be lost.
     const refused = error.statusCode === 400 || error.statusCode === 413;
-    return new InfluxWriteError(`InfluxDB ${error.statusCode}: ${error.body ?? error.message}`, !refused, error.statusCode);
+    return new InfluxWriteError(
+      `InfluxDB ${error.statusCode}: ${error.body ?? error.message}`,
+      !refused,
+      error.statusCode,
+    );
   }
   return new InfluxWriteError(describe(error), true);
 }
 
 function describe(error: unknown): string {
-  if (error instanceof HttpError) return `InfluxDB ${error.statusCode}: ${error.body ?? error.message}`;
+  if (error instanceof HttpError)
+    return `InfluxDB ${error.statusCode}: ${error.body ?? error.message}`;
   if (error instanceof Error) return error.message || error.name;
   return String(error);
 }

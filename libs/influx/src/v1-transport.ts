@@ -16,12 +16,27 @@ export class V1CompatTransport implements Transport {
     this.chunkCombiner = inner.chunkCombiner;
   }
 
-  send(path: string, body: string, options: SendOptions, callbacks?: Partial<CommunicationObserver<Uint8Array>>): void {
+  send(
+    path: string,
+    body: string,
+    options: SendOptions,
+    callbacks?: Partial<CommunicationObserver<Uint8Array>>,
+  ): void {
     this.inner.send(toV1Path(path), body, this.withAuth(options), callbacks);
   }
 
-  request(path: string, body: unknown, options: SendOptions, responseStarted?: Parameters<Transport['request']>[3]): Promise<unknown> {
-    return this.inner.request(toV1Path(path), body, this.withAuth(options), responseStarted) as Promise<unknown>;
+  request(
+    path: string,
+    body: unknown,
+    options: SendOptions,
+    responseStarted?: Parameters<Transport['request']>[3],
+  ): Promise<unknown> {
+    return this.inner.request(
+      toV1Path(path),
+      body,
+      this.withAuth(options),
+      responseStarted,
+    ) as Promise<unknown>;
   }
 
   iterate(path: string, body: unknown, options: SendOptions): AsyncIterableIterator<Uint8Array> {

@@ -16,7 +16,6 @@ export const REJECT_REASONS = [
   'timestamp_invalid',
   'timestamp_out_of_window',
   'metric_name_invalid',
-  'metric_value_invalid',
   'no_valid_fields',
   'status_invalid',
   'event_invalid',

@@ -2,6 +2,7 @@ export * from './catalogue/index.js';
 export * from './errors.js';
 export * from './limits.js';
 export * from './model.js';
+export * from './text.js';
 export * from './timestamp.js';
 export * from './topic.js';
 export * from './validate.js';

@@ -1,9 +1,15 @@
 import type { DecodeContext, PayloadDecoder } from './decoders/decoder.js';
 import { jsonV1Decoder } from './decoders/json-v1/json-v1.decoder.js';
 import { fail, ok, type Result } from './errors.js';
-import { EVENT_CODE_PATTERN, EVENT_SEVERITIES, MAX_EVENT_MESSAGE_LENGTH, type EventSeverity } from './limits.js';
+import {
+  EVENT_CODE_PATTERN,
+  EVENT_SEVERITIES,
+  MAX_EVENT_MESSAGE_LENGTH,
+  type EventSeverity,
+} from './limits.js';
 import type { EventMessage, FieldDrop, Sample, StatusMessage, TelemetryMessage } from './model.js';
 import { checkWindow, parseTimestamp } from './timestamp.js';
+import { hasControlChars } from './text.js';
 import type { ParsedTopic } from './topic.js';
 import { validateSample } from './validate.js';
 
@@ -32,7 +38,8 @@ export function decodeTelemetry(
     if (Object.keys(sample.value.fields).length > 0) samples.push(sample.value);
   }
   if (samples.length === 0) {
-    const why = dropped.length > 0 ? dropped.map((d) => `${d.metric}: ${d.reason}`).join('; ') : 'no metrics';
+    const why =
+      dropped.length > 0 ? dropped.map((d) => `${d.metric}: ${d.reason}`).join('; ') : 'no metrics';
     return fail('no_valid_fields', why);
   }
   return ok({ topic, samples, dropped });
@@ -42,26 +49,37 @@ export function decodeTelemetry(
  * Decodes a `status` message: the plain text `online` / `offline` (what a last will carries), or
  * JSON `{"ts", "state": "online" | "offline"}`.
  */
-export function decodeStatus(topic: ParsedTopic, payload: Buffer, ctx: DecodeContext): Result<StatusMessage> {
+export function decodeStatus(
+  topic: ParsedTopic,
+  payload: Buffer,
+  ctx: DecodeContext,
+): Result<StatusMessage> {
   const sized = checkSize(payload, ctx);
   if (!sized.ok) return sized;
   const text = payload.toString('utf8').trim();
-  if (text === 'online' || text === 'offline') return ok({ topic, online: text === 'online', ts: ctx.receivedAt });
+  if (text === 'online' || text === 'offline')
+    return ok({ topic, online: text === 'online', ts: ctx.receivedAt });
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch {
     return fail('status_invalid', 'status must be "online", "offline" or JSON {"ts", "state"}');
   }
-  if (typeof doc !== 'object' || doc === null) return fail('status_invalid', 'status JSON must be an object');
+  if (typeof doc !== 'object' || doc === null)
+    return fail('status_invalid', 'status JSON must be an object');
   const { state, ts } = doc as Record<string, unknown>;
-  if (state !== 'online' && state !== 'offline') return fail('status_invalid', 'state must be "online" or "offline"');
+  if (state !== 'online' && state !== 'offline')
+    return fail('status_invalid', 'state must be "online" or "offline"');
   const time = readTs(ts, ctx);
   return time.ok ? ok({ topic, online: state === 'online', ts: time.value }) : time;
 }
 
 /** Decodes an `event` message: `{"ts", "code", "severity": "info|warning|critical", "message"}`. */
-export function decodeEvent(topic: ParsedTopic, payload: Buffer, ctx: DecodeContext): Result<EventMessage> {
+export function decodeEvent(
+  topic: ParsedTopic,
+  payload: Buffer,
+  ctx: DecodeContext,
+): Result<EventMessage> {
   const sized = checkSize(payload, ctx);
   if (!sized.ok) return sized;
   let doc: unknown;
@@ -70,7 +88,8 @@ export function decodeEvent(topic: ParsedTopic, payload: Buffer, ctx: DecodeCont
   } catch (error) {
     return fail('payload_not_json', (error as Error).message);
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return fail('event_invalid', 'event must be a JSON object');
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    return fail('event_invalid', 'event must be a JSON object');
   const { ts, code, severity, message } = doc as Record<string, unknown>;
   if (typeof code !== 'string' || !EVENT_CODE_PATTERN.test(code)) {
     return fail('event_invalid', `code must match ${EVENT_CODE_PATTERN.source}`);
@@ -79,8 +98,11 @@ export function decodeEvent(topic: ParsedTopic, payload: Buffer, ctx: DecodeCont
     return fail('event_invalid', `severity must be one of ${EVENT_SEVERITIES.join(', ')}`);
   }
   const text = message === undefined ? '' : message;
-  if (typeof text !== 'string' || text.length > MAX_EVENT_MESSAGE_LENGTH) {
-    return fail('event_invalid', `message must be a string of at most ${MAX_EVENT_MESSAGE_LENGTH} characters`);
+  if (typeof text !== 'string' || text.length > MAX_EVENT_MESSAGE_LENGTH || hasControlChars(text)) {
+    return fail(
+      'event_invalid',
+      `message must be a string of at most ${MAX_EVENT_MESSAGE_LENGTH} characters`,
+    );
   }
   const time = readTs(ts, ctx);
   if (!time.ok) return time;

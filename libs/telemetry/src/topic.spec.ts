@@ -45,7 +45,12 @@ describe('parseTopic', () => {
     const site = 's'.repeat(32);
     const device = 'D'.repeat(64);
     const value = parsed(`parks/bio-island/${site}/energy_meter/${device}/status`);
-    expect(value).toMatchObject({ park: 'bio-island', site, assetType: 'energy_meter', deviceId: device });
+    expect(value).toMatchObject({
+      park: 'bio-island',
+      site,
+      assetType: 'energy_meter',
+      deviceId: device,
+    });
   });
 
   describe('topic_invalid: shape', () => {
@@ -121,9 +126,9 @@ describe('parseTopic', () => {
   });
 
   it('rejects a park id in the wrong case', () => {
-    expect(rejection(parseTopic('parks/Science-City/plant-a/cnc_machine/cnc-01/telemetry')).reason).toBe(
-      'unknown_park',
-    );
+    expect(
+      rejection(parseTopic('parks/Science-City/plant-a/cnc_machine/cnc-01/telemetry')).reason,
+    ).toBe('unknown_park');
   });
 
   it.each(['toaster', '__proto__', 'constructor', 'CNC_machine'])(
@@ -160,12 +165,12 @@ describe('parseTopic', () => {
   );
 
   it('checks the park before the site and the asset type before the device id', () => {
-    expect(rejection(parseTopic('parks/nowhere/BAD SITE/cnc_machine/cnc-01/telemetry')).reason).toBe(
-      'unknown_park',
-    );
-    expect(rejection(parseTopic('parks/science-city/plant-a/toaster/bad id/telemetry')).reason).toBe(
-      'unknown_asset_type',
-    );
+    expect(
+      rejection(parseTopic('parks/nowhere/BAD SITE/cnc_machine/cnc-01/telemetry')).reason,
+    ).toBe('unknown_park');
+    expect(
+      rejection(parseTopic('parks/science-city/plant-a/toaster/bad id/telemetry')).reason,
+    ).toBe('unknown_asset_type');
   });
 });
 

@@ -1,5 +1,6 @@
 import { getAssetType, isParkId, type AssetTypeSpec, type ParkId } from './catalogue/index.js';
 import { fail, ok, type Result } from './errors.js';
+import { replaceControlChars } from './text.js';
 
 /** Channels a device publishes on (`up`) and the one it receives on (`cmd`). */
 export const UP_CHANNELS = ['telemetry', 'status', 'event'] as const;
@@ -29,20 +30,33 @@ const CHANNELS: ReadonlySet<string> = new Set([...UP_CHANNELS, 'cmd']);
 export function parseTopic(topic: string): Result<ParsedTopic> {
   const parts = topic.split('/');
   if (parts.length !== 6 || parts[0] !== TOPIC_ROOT) {
-    return fail('topic_invalid', `expected ${TOPIC_ROOT}/{park}/{site}/{assetType}/{deviceId}/{channel}, got "${clip(topic)}"`);
+    return fail(
+      'topic_invalid',
+      `expected ${TOPIC_ROOT}/{park}/{site}/{assetType}/{deviceId}/{channel}, got "${clip(topic)}"`,
+    );
   }
   const [, park = '', site = '', assetType = '', deviceId = '', channel = ''] = parts;
-  if (!isParkId(park)) return fail('unknown_park', `"${clip(park)}" is not a park of the catalogue`);
-  if (!SITE_PATTERN.test(site)) return fail('topic_invalid', `site "${clip(site)}" must match ${SITE_PATTERN.source}`);
+  if (!isParkId(park))
+    return fail('unknown_park', `"${clip(park)}" is not a park of the catalogue`);
+  if (!SITE_PATTERN.test(site))
+    return fail('topic_invalid', `site "${clip(site)}" must match ${SITE_PATTERN.source}`);
   const asset = getAssetType(assetType);
-  if (!asset) return fail('unknown_asset_type', `"${clip(assetType)}" is not an asset type of the catalogue`);
+  if (!asset)
+    return fail('unknown_asset_type', `"${clip(assetType)}" is not an asset type of the catalogue`);
   if (!asset.parks.includes(park)) {
     return fail('asset_type_not_in_park', `"${assetType}" does not exist in park "${park}"`);
   }
   if (!DEVICE_ID_PATTERN.test(deviceId)) {
-    return fail('topic_invalid', `device id "${clip(deviceId)}" must match ${DEVICE_ID_PATTERN.source}`);
+    return fail(
+      'topic_invalid',
+      `device id "${clip(deviceId)}" must match ${DEVICE_ID_PATTERN.source}`,
+    );
   }
-  if (!CHANNELS.has(channel)) return fail('unknown_channel', `"${clip(channel)}" is not one of telemetry, status, event, cmd`);
+  if (!CHANNELS.has(channel))
+    return fail(
+      'unknown_channel',
+      `"${clip(channel)}" is not one of telemetry, status, event, cmd`,
+    );
   return ok({ park, site, assetType, deviceId, channel: channel as Channel, asset });
 }
 
@@ -58,6 +72,6 @@ export function channelFilter(channel: UpChannel): string {
 
 /** Shortens untrusted text before it goes into an error message. */
 export function clip(text: string, max = 80): string {
-  const printable = text.replace(/[\u0000-\u001f\u007f]/g, '?');
+  const printable = replaceControlChars(text);
   return printable.length > max ? `${printable.slice(0, max)}…` : printable;
 }

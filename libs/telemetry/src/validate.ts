@@ -3,9 +3,7 @@ import { fail, ok, type FieldDropReason, type Result } from './errors.js';
 import { METRIC_NAME_PATTERN, RESERVED_NAMES, type ContractLimits } from './limits.js';
 import type { FieldDrop, FieldValue, RawSample, Sample } from './model.js';
 
-// Control characters are legal in InfluxDB strings but never in a sensor reading, and a raw
-// newline is the classic way to smuggle a second line into line protocol.
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+import { hasControlChars } from './text.js';
 
 /**
  * Types every metric of a raw sample per the contract and checks it against the catalogue.
@@ -21,13 +19,18 @@ export function validateSample(
   const fields: Record<string, FieldValue> = {};
   for (const name of Object.keys(raw.metrics)) {
     if (!METRIC_NAME_PATTERN.test(name)) {
-      return fail('metric_name_invalid', `metric name "${name.slice(0, 70)}" must match ${METRIC_NAME_PATTERN.source}`);
+      return fail(
+        'metric_name_invalid',
+        `metric name "${name.slice(0, 70)}" must match ${METRIC_NAME_PATTERN.source}`,
+      );
     }
-    if (RESERVED_NAMES.has(name)) return fail('metric_name_invalid', `"${name}" is reserved by the contract`);
+    if (RESERVED_NAMES.has(name))
+      return fail('metric_name_invalid', `"${name}" is reserved by the contract`);
     const value = raw.metrics[name];
     if (value === null) continue; // the contract: null means "no reading", skipped silently
-    const spec = asset.metrics[name];
-    const checked = spec ? checkAgainstSpec(spec, value, limits) : checkGeneric(value, limits);
+    // Own properties only: a metric called `constructor` must not find Object's.
+    const spec = Object.hasOwn(asset.metrics, name) ? asset.metrics[name] : undefined;
+    const checked = spec ? checkAgainstSpec(spec, value) : checkGeneric(value, limits);
     if (typeof checked === 'object') {
       dropped.push({ metric: name, reason: checked.reason, detail: checked.detail });
     } else {
@@ -45,41 +48,65 @@ interface Drop {
 function checkGeneric(value: unknown, limits: ContractLimits): FieldValue | Drop {
   switch (typeof value) {
     case 'number':
-      return Number.isFinite(value) ? value : { reason: 'not_finite', detail: `${value} is not finite` };
+      return Number.isFinite(value)
+        ? value
+        : { reason: 'not_finite', detail: `${value} is not finite` };
     case 'boolean':
       return value;
     case 'string':
       return checkString(value, limits);
     default:
-      return { reason: 'wrong_type', detail: `${Array.isArray(value) ? 'array' : typeof value} is not a number, boolean or string` };
+      return {
+        reason: 'wrong_type',
+        detail: `${Array.isArray(value) ? 'array' : typeof value} is not a number, boolean or string`,
+      };
   }
 }
 
 function checkString(value: string, limits: ContractLimits): string | Drop {
   if (value.length > limits.maxStringLength) {
-    return { reason: 'string_too_long', detail: `${value.length} characters, at most ${limits.maxStringLength}` };
+    return {
+      reason: 'string_too_long',
+      detail: `${value.length} characters, at most ${limits.maxStringLength}`,
+    };
   }
-  if (CONTROL_CHARS.test(value)) return { reason: 'control_characters', detail: 'strings must not contain control characters' };
+  if (hasControlChars(value))
+    return { reason: 'control_characters', detail: 'strings must not contain control characters' };
   return value;
 }
 
-function checkAgainstSpec(spec: MetricSpec, value: unknown, limits: ContractLimits): FieldValue | Drop {
+function checkAgainstSpec(spec: MetricSpec, value: unknown): FieldValue | Drop {
   switch (spec.kind) {
     case 'gauge':
     case 'counter': {
-      if (typeof value !== 'number') return { reason: 'wrong_type', detail: `expected a number, got ${typeName(value)}` };
-      if (!Number.isFinite(value)) return { reason: 'not_finite', detail: `${value} is not finite` };
-      if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) {
-        return { reason: 'out_of_range', detail: `${value} outside [${spec.min ?? '-∞'}, ${spec.max ?? '∞'}] ${spec.unit}`.trimEnd() };
+      if (typeof value !== 'number')
+        return { reason: 'wrong_type', detail: `expected a number, got ${typeName(value)}` };
+      if (!Number.isFinite(value))
+        return { reason: 'not_finite', detail: `${value} is not finite` };
+      if (
+        (spec.min !== undefined && value < spec.min) ||
+        (spec.max !== undefined && value > spec.max)
+      ) {
+        return {
+          reason: 'out_of_range',
+          detail:
+            `${value} outside [${spec.min ?? '-∞'}, ${spec.max ?? '∞'}] ${spec.unit}`.trimEnd(),
+        };
       }
       return value;
     }
     case 'boolean':
-      return typeof value === 'boolean' ? value : { reason: 'wrong_type', detail: `expected a boolean, got ${typeName(value)}` };
+      return typeof value === 'boolean'
+        ? value
+        : { reason: 'wrong_type', detail: `expected a boolean, got ${typeName(value)}` };
     case 'enum': {
-      if (typeof value !== 'string') return { reason: 'wrong_type', detail: `expected a string, got ${typeName(value)}` };
+      if (typeof value !== 'string')
+        return { reason: 'wrong_type', detail: `expected a string, got ${typeName(value)}` };
       if (!spec.values?.includes(value)) {
-        return { reason: 'not_in_enum', detail: `"${value.slice(0, 40)}" is not one of ${spec.values?.join(', ') ?? ''}` };
+        return {
+          reason: 'not_in_enum',
+          detail: `"${value.slice(0, 40)}" is not one of ${spec.values?.join(', ') ?? ''}`,
+        };
       }
       return value;
     }

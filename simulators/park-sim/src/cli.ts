@@ -48,7 +48,8 @@ async function main(): Promise<number> {
     process.stdout.write(HELP);
     return values.help ? 0 : 2;
   }
-  if (values.scenario !== 'science-city') throw new Error(`unknown scenario "${values.scenario}" (available: science-city)`);
+  if (values.scenario !== 'science-city')
+    throw new Error(`unknown scenario "${values.scenario}" (available: science-city)`);
   const devices = scienceCityFleet(positiveInt(values.devices, '--devices'));
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());

@@ -35,12 +35,20 @@ export class SimDevice {
     seed: number,
   ) {
     this.model = new SignalModel(spec.asset, spec.deviceId, seed);
-    const address = { park: spec.park, site: spec.site, assetType: spec.asset.id, deviceId: spec.deviceId };
+    const address = {
+      park: spec.park,
+      site: spec.site,
+      assetType: spec.asset.id,
+      deviceId: spec.deviceId,
+    };
     this.telemetryTopic = formatTopic({ ...address, channel: 'telemetry' });
     this.statusTopic = formatTopic({ ...address, channel: 'status' });
   }
 
-  async connect(url: string, credentials: { username?: string; password?: string } = {}): Promise<void> {
+  async connect(
+    url: string,
+    credentials: { username?: string; password?: string } = {},
+  ): Promise<void> {
     this.client = await mqtt.connectAsync(url, {
       clientId: this.spec.deviceId,
       clean: true,
@@ -58,7 +66,10 @@ export class SimDevice {
     const client = this.client;
     if (!client) throw new Error(`${this.spec.deviceId} is not connected`);
     const now = Date.now();
-    const dtS = this.lastTs === 0 ? this.spec.asset.reportIntervalS : Math.max(0.001, (now - this.lastTs) / 1000);
+    const dtS =
+      this.lastTs === 0
+        ? this.spec.asset.reportIntervalS
+        : Math.max(0.001, (now - this.lastTs) / 1000);
     // Unique per device: InfluxDB keeps one point per series and timestamp.
     const ts = Math.max(now, this.lastTs + 1);
     this.lastTs = ts;
@@ -81,7 +92,9 @@ export class SimDevice {
   async disconnect(): Promise<void> {
     const client = this.client;
     if (!client) return;
-    await client.publishAsync(this.statusTopic, 'offline', { qos: 1, retain: true }).catch(() => undefined);
+    await client
+      .publishAsync(this.statusTopic, 'offline', { qos: 1, retain: true })
+      .catch(() => undefined);
     await client.endAsync();
   }
 }

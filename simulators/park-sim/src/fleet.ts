@@ -39,7 +39,12 @@ export function scienceCityFleet(count: number, sites = SITES): DeviceSpec[] {
     const site = sites[Math.floor(i / bag.length) % sites.length]!;
     const n = (perType.get(asset.id) ?? 0) + 1;
     perType.set(asset.id, n);
-    devices.push({ park: 'science-city', site, asset, deviceId: `sc-${asset.id.replace(/_/g, '-')}-${String(n).padStart(4, '0')}` });
+    devices.push({
+      park: 'science-city',
+      site,
+      asset,
+      deviceId: `sc-${asset.id.replace(/_/g, '-')}-${String(n).padStart(4, '0')}`,
+    });
   }
   return devices;
 }

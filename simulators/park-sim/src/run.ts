@@ -40,20 +40,31 @@ export async function runFleet(options: RunOptions): Promise<RunReport> {
   const devices = options.devices.map((spec) => new SimDevice(spec, seed));
   const latencies: number[] = [];
   const started = performance.now();
-  const deadline = options.durationMs !== undefined ? Date.now() + options.durationMs : Number.POSITIVE_INFINITY;
-  if (options.messagesPerDevice === undefined && options.durationMs === undefined && !options.signal) {
+  const deadline =
+    options.durationMs !== undefined ? Date.now() + options.durationMs : Number.POSITIVE_INFINITY;
+  if (
+    options.messagesPerDevice === undefined &&
+    options.durationMs === undefined &&
+    !options.signal
+  ) {
     throw new Error('give messagesPerDevice, durationMs or an abort signal: a run must end');
   }
   const report = () => summarise(devices, latencies, (performance.now() - started) / 1000);
-  const progress = options.onProgress ? setInterval(() => options.onProgress?.(report()), 1000) : undefined;
+  const progress = options.onProgress
+    ? setInterval(() => options.onProgress?.(report()), 1000)
+    : undefined;
 
   try {
     // Connect in waves, not all at once: a real fleet does not arrive in the same millisecond.
     for (let i = 0; i < devices.length; i += 50) {
-      await Promise.all(devices.slice(i, i + 50).map((d) => d.connect(options.url, credentials(options))));
+      await Promise.all(
+        devices.slice(i, i + 50).map((d) => d.connect(options.url, credentials(options))),
+      );
     }
     const more = (d: SimDevice) =>
-      !options.signal?.aborted && Date.now() < deadline && (options.messagesPerDevice === undefined || d.counters.sent < options.messagesPerDevice);
+      !options.signal?.aborted &&
+      Date.now() < deadline &&
+      (options.messagesPerDevice === undefined || d.counters.sent < options.messagesPerDevice);
 
     await Promise.all(
       devices.map(async (device, index) => {
@@ -77,7 +88,11 @@ export async function runFleet(options: RunOptions): Promise<RunReport> {
     );
     // Let in-flight publishes finish.
     const settle = Date.now() + 30_000;
-    while (devices.some((d) => d.counters.acked + d.counters.failed < d.counters.sent) && Date.now() < settle) await sleep(20);
+    while (
+      devices.some((d) => d.counters.acked + d.counters.failed < d.counters.sent) &&
+      Date.now() < settle
+    )
+      await sleep(20);
   } finally {
     clearInterval(progress);
     await Promise.all(devices.map((d) => d.disconnect().catch(() => undefined)));
@@ -101,7 +116,9 @@ function summarise(devices: SimDevice[], latencies: number[], elapsedS: number):
     perDevice[d.spec.deviceId] = { ...d.counters };
   }
   const sorted = [...latencies].sort((a, b) => a - b);
-  const pct = (q: number) => Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0) * 100) / 100;
+  const pct = (q: number) =>
+    Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0) * 100) /
+    100;
   return {
     devices: devices.length,
     sent,

@@ -1,12 +1,28 @@
-import { MACHINE_STATES, type AssetTypeSpec, type FieldValue, type MachineState, type MetricSpec } from '@parkpulse/telemetry';
+import {
+  MACHINE_STATES,
+  type AssetTypeSpec,
+  type FieldValue,
+  type MachineState,
+  type MetricSpec,
+} from '@parkpulse/telemetry';
 import { createRng, hashString } from './rng.js';
 
 /** How a machine moves between states each tick (probabilities), a simple shop-floor model. */
 const TRANSITIONS: Record<MachineState, [MachineState, number][]> = {
-  running: [['idle', 0.01], ['fault', 0.003], ['setup', 0.004]],
-  idle: [['running', 0.08], ['maintenance', 0.004]],
+  running: [
+    ['idle', 0.01],
+    ['fault', 0.003],
+    ['setup', 0.004],
+  ],
+  idle: [
+    ['running', 0.08],
+    ['maintenance', 0.004],
+  ],
   setup: [['running', 0.1]],
-  fault: [['maintenance', 0.05], ['idle', 0.05]],
+  fault: [
+    ['maintenance', 0.05],
+    ['idle', 0.05],
+  ],
   maintenance: [['idle', 0.05]],
 };
 
@@ -39,7 +55,8 @@ export class SignalModel {
   /** The next sample's metrics, `dtS` seconds after the previous one. */
   next(dtS: number): Record<string, FieldValue> {
     this.step();
-    const running = this.state === 'running' ? 1 : this.state === 'idle' || this.state === 'setup' ? 0.15 : 0.02;
+    const running =
+      this.state === 'running' ? 1 : this.state === 'idle' || this.state === 'setup' ? 0.15 : 0.02;
     const out: Record<string, FieldValue> = {};
     for (const [name, spec] of Object.entries(this.asset.metrics)) {
       out[name] = this.value(name, spec, running, dtS);
@@ -62,13 +79,19 @@ export class SignalModel {
   private value(name: string, spec: MetricSpec, activity: number, dtS: number): FieldValue {
     switch (spec.kind) {
       case 'enum':
-        if (name === 'state' && spec.values?.every((v) => (MACHINE_STATES as readonly string[]).includes(v))) return this.state;
+        if (
+          name === 'state' &&
+          spec.values?.every((v) => (MACHINE_STATES as readonly string[]).includes(v))
+        )
+          return this.state;
         return spec.values?.[0] ?? '';
       case 'boolean':
         return this.rng() < 0.02;
       case 'counter': {
         if (name === 'energy_kwh' || name.startsWith('energy_total')) {
-          const powerKw = Number(this.gaugeOf('active_power_kw') ?? this.gaugeOf('ac_power_kw') ?? 50);
+          const powerKw = Number(
+            this.gaugeOf('active_power_kw') ?? this.gaugeOf('ac_power_kw') ?? 50,
+          );
           this.energyKwh = round(this.energyKwh + (powerKw * dtS) / 3600, 3);
           return this.energyKwh;
         }

@@ -8,10 +8,14 @@ export default function setup(): void {
   const missing: string[] = [];
   if (!findInfluxd()) missing.push(INFLUXD_INSTALL_HINT);
   if (spawnSync('mosquitto_pub', ['--help']).error) {
-    missing.push('mosquitto_pub is required. On Debian/Ubuntu: sudo apt-get install -y mosquitto-clients');
+    missing.push(
+      'mosquitto_pub is required. On Debian/Ubuntu: sudo apt-get install -y mosquitto-clients',
+    );
   }
   for (const main of [BROKER_MAIN, INGESTION_MAIN]) {
-    if (!existsSync(main)) missing.push(`${main} is missing: build first (npx nx run-many -t build), or run npm test`);
+    if (!existsSync(main))
+      missing.push(`${main} is missing: build first (npx nx run-many -t build), or run npm test`);
   }
-  if (missing.length > 0) throw new Error(`end-to-end tests cannot run:\n- ${missing.join('\n- ')}`);
+  if (missing.length > 0)
+    throw new Error(`end-to-end tests cannot run:\n- ${missing.join('\n- ')}`);
 }

@@ -41,15 +41,20 @@ export class ServiceProcess {
     this.child = child;
     let gone = false;
     this.exited = new Promise((r) => child.once('exit', (code) => ((gone = true), r(code))));
-    await waitFor(`${this.name} healthy at ${this.healthUrl}`, async () => {
-      if (gone) throw new Error(`${this.name} exited during start-up:\n${this.tail()}`);
-      return (await fetch(this.healthUrl)).status === 200;
-    }, 30_000);
+    await waitFor(
+      `${this.name} healthy at ${this.healthUrl}`,
+      async () => {
+        if (gone) throw new Error(`${this.name} exited during start-up:\n${this.tail()}`);
+        return (await fetch(this.healthUrl)).status === 200;
+      },
+      30_000,
+    );
   }
 
   /** Sends a signal and waits for the exit (SIGKILL = the hard crash of a fault test). */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return this.child?.exitCode ?? null;
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null)
+      return this.child?.exitCode ?? null;
     this.child.kill(signal);
     return this.exited;
   }
@@ -74,7 +79,13 @@ export interface Platform {
   /** COUNT of one field over a measurement, optionally filtered (InfluxQL WHERE clause). */
   count(measurement: string, field: string, where?: string): Promise<number>;
   /** Polls `count` until it equals `expected` (or fails after `timeoutMs` with the last value). */
-  waitForCount(measurement: string, field: string, expected: number, where?: string, timeoutMs?: number): Promise<void>;
+  waitForCount(
+    measurement: string,
+    field: string,
+    expected: number,
+    where?: string,
+    timeoutMs?: number,
+  ): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -86,11 +97,23 @@ export interface PlatformOptions {
 /** A fresh influxd, the broker and the ingestion, all real processes on loopback. */
 export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
   const influx = await startInfluxd();
-  const [mqttPort, wsPort, brokerHttp, ingestionHttp] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [mqttPort, wsPort, brokerHttp, ingestionHttp] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const broker = new ServiceProcess(
     'broker',
     BROKER_MAIN,
-    { BROKER_ID: 'e2e', MQTT_HOST: '127.0.0.1', MQTT_PORT: String(mqttPort), MQTT_WS_PORT: String(wsPort), HTTP_PORT: String(brokerHttp), ...options.brokerEnv },
+    {
+      BROKER_ID: 'e2e',
+      MQTT_HOST: '127.0.0.1',
+      MQTT_PORT: String(mqttPort),
+      MQTT_WS_PORT: String(wsPort),
+      HTTP_PORT: String(brokerHttp),
+      ...options.brokerEnv,
+    },
     `http://127.0.0.1:${brokerHttp}/health`,
   );
   const ingestion = new ServiceProcess(
@@ -106,7 +129,11 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     },
     `http://127.0.0.1:${ingestionHttp}/health`,
   );
-  const store = new InfluxStore({ ...DEFAULT_INFLUX_CONFIG, url: influx.url, database: 'telemetry' });
+  const store = new InfluxStore({
+    ...DEFAULT_INFLUX_CONFIG,
+    url: influx.url,
+    database: 'telemetry',
+  });
   try {
     await broker.start();
     await ingestion.start();
@@ -135,9 +162,16 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     async waitForCount(measurement, field, expected, where, timeoutMs = 60_000) {
       let last = -1;
       try {
-        await waitFor(`${expected} ${measurement}.${field}`, async () => (last = await count(measurement, field, where)) === expected, timeoutMs, 250);
+        await waitFor(
+          `${expected} ${measurement}.${field}`,
+          async () => (last = await count(measurement, field, where)) === expected,
+          timeoutMs,
+          250,
+        );
       } catch {
-        throw new Error(`expected ${expected} points of ${measurement}.${field}${where ? ` WHERE ${where}` : ''}, found ${last}\ningestion log:\n${ingestion.tail()}`);
+        throw new Error(
+          `expected ${expected} points of ${measurement}.${field}${where ? ` WHERE ${where}` : ''}, found ${last}\ningestion log:\n${ingestion.tail()}`,
+        );
       }
     },
     async stop() {
@@ -152,6 +186,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 /** Reads the ingestion's Prometheus text and returns one sample's value (0 when absent). */
 export async function metricValue(baseUrl: string, name: string, labels = ''): Promise<number> {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name} `)));
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name} `)));
   return line ? Number(line.split(' ').pop()) : 0;
 }

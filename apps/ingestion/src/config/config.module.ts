@@ -6,6 +6,10 @@ import { INGESTION_CONFIG, type IngestionConfig } from './ingestion-config.js';
 @Module({})
 export class ConfigModule {
   static forRoot(config: IngestionConfig): DynamicModule {
-    return { module: ConfigModule, providers: [{ provide: INGESTION_CONFIG, useValue: config }], exports: [INGESTION_CONFIG] };
+    return {
+      module: ConfigModule,
+      providers: [{ provide: INGESTION_CONFIG, useValue: config }],
+      exports: [INGESTION_CONFIG],
+    };
   }
 }

@@ -5,9 +5,15 @@ import { DEFAULT_LIMITS, TOPIC_ROOT, type ContractLimits } from '@parkpulse/tele
 import { z } from 'zod';
 
 const schema = z.object({
-  INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default(hostname().replace(/[^A-Za-z0-9_.-]/g, '') || 'ingestion'),
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+    .default(hostname().replace(/[^A-Za-z0-9_.-]/g, '') || 'ingestion'),
   HTTP_PORT: env.port(9102),
-  MQTT_URL: z.string().regex(/^mqtts?:\/\/[^/]+$/, 'must look like mqtt://host:port or mqtts://host:port').default('mqtt://127.0.0.1:1883'),
+  MQTT_URL: z
+    .string()
+    .regex(/^mqtts?:\/\/[^/]+$/, 'must look like mqtt://host:port or mqtts://host:port')
+    .default('mqtt://127.0.0.1:1883'),
   MQTT_CLIENT_ID: z.string().min(1).max(64).default('parkpulse-ingestion'),
   MQTT_USERNAME: z.string().default(''),
   MQTT_PASSWORD: z.string().default(''),
@@ -53,7 +59,11 @@ export interface IngestionConfig {
     readonly maxPending: number;
   };
   readonly influx: InfluxConfig & { readonly createDatabase: boolean };
-  readonly batch: { readonly maxPoints: number; readonly flushMs: number; readonly concurrency: number };
+  readonly batch: {
+    readonly maxPoints: number;
+    readonly flushMs: number;
+    readonly concurrency: number;
+  };
   readonly limits: ContractLimits;
   /** How often the ingestion writes its own figures to `platform_ingestion`; 0 = never. */
   readonly statsIntervalMs: number;
@@ -90,7 +100,11 @@ export function loadIngestionConfig(source: NodeJS.ProcessEnv = process.env): In
       gzipThreshold: e.INFLUX_GZIP_THRESHOLD,
       createDatabase: e.INFLUX_CREATE_DATABASE,
     },
-    batch: { maxPoints: e.BATCH_MAX_POINTS, flushMs: e.BATCH_FLUSH_MS, concurrency: e.WRITE_CONCURRENCY },
+    batch: {
+      maxPoints: e.BATCH_MAX_POINTS,
+      flushMs: e.BATCH_FLUSH_MS,
+      concurrency: e.WRITE_CONCURRENCY,
+    },
     limits: {
       maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
       maxBatchSamples: e.MAX_BATCH_SAMPLES,

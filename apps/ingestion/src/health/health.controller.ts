@@ -24,7 +24,9 @@ export class HealthController {
 
   /** Readiness: InfluxDB answers its ping and the MQTT session is up; 503 otherwise. */
   @Get(['', 'ready'])
-  async ready(@Res({ passthrough: true }) res: { status(code: number): unknown }): Promise<Readiness> {
+  async ready(
+    @Res({ passthrough: true }) res: { status(code: number): unknown },
+  ): Promise<Readiness> {
     const influxUp = await this.store.ping();
     const brokerUp = this.consumer.connected;
     const ok = influxUp && brokerUp;

@@ -18,24 +18,85 @@ export interface IngestTotals {
 @Injectable()
 export class IngestMetrics {
   readonly registry = new Registry();
-  readonly totals: IngestTotals = { messagesIn: 0, pointsWritten: 0, rejects: 0, fieldsDropped: 0, writeErrors: 0, batches: 0 };
+  readonly totals: IngestTotals = {
+    messagesIn: 0,
+    pointsWritten: 0,
+    rejects: 0,
+    fieldsDropped: 0,
+    writeErrors: 0,
+    batches: 0,
+  };
   /** Write latencies (ms) since the last drain, for the platform figures' percentiles. */
   private latencies: number[] = [];
 
-  private readonly messages = new Counter({ name: 'parkpulse_ingest_messages_total', help: 'Messages received, by channel', labelNames: ['channel'], registers: [this.registry] });
-  private readonly points = new Counter({ name: 'parkpulse_ingest_points_written_total', help: 'Points accepted by InfluxDB', registers: [this.registry] });
-  private readonly rejectCounter = new Counter({ name: 'parkpulse_ingest_rejects_total', help: 'Dead letters, by reason', labelNames: ['reason'], registers: [this.registry] });
-  private readonly dropCounter = new Counter({ name: 'parkpulse_ingest_fields_dropped_total', help: 'Fields dropped from stored samples, by reason', labelNames: ['reason'], registers: [this.registry] });
-  private readonly writeErrorCounter = new Counter({ name: 'parkpulse_ingest_write_errors_total', help: 'Failed InfluxDB writes, by kind', labelNames: ['kind'], registers: [this.registry] });
-  private readonly batchPoints = new Histogram({ name: 'parkpulse_ingest_batch_points', help: 'Points per InfluxDB write', buckets: [1, 10, 100, 500, 1000, 2500, 5000, 10000], registers: [this.registry] });
-  private readonly writeLatency = new Histogram({ name: 'parkpulse_ingest_write_seconds', help: 'InfluxDB write latency', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
-  private readonly ackCounter = new Counter({ name: 'parkpulse_ingest_acks_total', help: 'PUBACKs sent to the broker', registers: [this.registry] });
-  private readonly pendingGauge = new Gauge({ name: 'parkpulse_ingest_pending_messages', help: 'Messages received and not yet acknowledged', registers: [this.registry] });
+  private readonly messages = new Counter({
+    name: 'parkpulse_ingest_messages_total',
+    help: 'Messages received, by channel',
+    labelNames: ['channel'],
+    registers: [this.registry],
+  });
+  private readonly points = new Counter({
+    name: 'parkpulse_ingest_points_written_total',
+    help: 'Points accepted by InfluxDB',
+    registers: [this.registry],
+  });
+  private readonly rejectCounter = new Counter({
+    name: 'parkpulse_ingest_rejects_total',
+    help: 'Dead letters, by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  private readonly dropCounter = new Counter({
+    name: 'parkpulse_ingest_fields_dropped_total',
+    help: 'Fields dropped from stored samples, by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  private readonly writeErrorCounter = new Counter({
+    name: 'parkpulse_ingest_write_errors_total',
+    help: 'Failed InfluxDB writes, by kind',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  private readonly batchPoints = new Histogram({
+    name: 'parkpulse_ingest_batch_points',
+    help: 'Points per InfluxDB write',
+    buckets: [1, 10, 100, 500, 1000, 2500, 5000, 10000],
+    registers: [this.registry],
+  });
+  private readonly writeLatency = new Histogram({
+    name: 'parkpulse_ingest_write_seconds',
+    help: 'InfluxDB write latency',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  private readonly ackCounter = new Counter({
+    name: 'parkpulse_ingest_acks_total',
+    help: 'PUBACKs sent to the broker',
+    registers: [this.registry],
+  });
+  private readonly pendingGauge = new Gauge({
+    name: 'parkpulse_ingest_pending_messages',
+    help: 'Messages received and not yet acknowledged',
+    registers: [this.registry],
+  });
   /** Messages received and not yet acknowledged, now. */
   pendingNow = 0;
-  readonly queuedPoints = new Gauge({ name: 'parkpulse_ingest_queued_points', help: 'Points waiting for a write', registers: [this.registry] });
-  readonly mqttConnected = new Gauge({ name: 'parkpulse_ingest_mqtt_connected', help: '1 while the MQTT session is up', registers: [this.registry] });
-  readonly influxUp = new Gauge({ name: 'parkpulse_ingest_influxdb_up', help: '1 while the last InfluxDB write or ping succeeded', registers: [this.registry] });
+  readonly queuedPoints = new Gauge({
+    name: 'parkpulse_ingest_queued_points',
+    help: 'Points waiting for a write',
+    registers: [this.registry],
+  });
+  readonly mqttConnected = new Gauge({
+    name: 'parkpulse_ingest_mqtt_connected',
+    help: '1 while the MQTT session is up',
+    registers: [this.registry],
+  });
+  readonly influxUp = new Gauge({
+    name: 'parkpulse_ingest_influxdb_up',
+    help: '1 while the last InfluxDB write or ping succeeded',
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'parkpulse_ingest_' });

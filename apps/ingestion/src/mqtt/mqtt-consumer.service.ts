@@ -97,11 +97,15 @@ export class MqttConsumer implements OnApplicationShutdown {
     const port = Number(url.port || (url.protocol === 'mqtts:' ? 8883 : 1883));
     const generation = ++this.generation;
     const socket =
-      url.protocol === 'mqtts:' ? tlsConnect({ host: url.hostname, port, servername: url.hostname }) : tcpConnect({ host: url.hostname, port });
+      url.protocol === 'mqtts:'
+        ? tlsConnect({ host: url.hostname, port, servername: url.hostname })
+        : tcpConnect({ host: url.hostname, port });
     socket.setNoDelay(true);
     this.socket = socket;
     const parser = mqttPacket.parser({ protocolVersion: PROTOCOL_VERSION });
-    const acks = new OrderedAcks<number>((messageIds) => this.sendAcks(socket, generation, messageIds));
+    const acks = new OrderedAcks<number>((messageIds) =>
+      this.sendAcks(socket, generation, messageIds),
+    );
     this.acks = acks;
 
     parser.on('packet', (packet: Packet) => this.onPacket(socket, generation, acks, packet));
@@ -113,7 +117,9 @@ export class MqttConsumer implements OnApplicationShutdown {
       this.lastHeard = Date.now();
       parser.parse(chunk);
     });
-    socket.on('error', (error) => this.logger.warn(`connection to ${this.config.mqtt.url}: ${error.message}`));
+    socket.on('error', (error: Error) =>
+      this.logger.warn(`connection to ${this.config.mqtt.url}: ${error.message}`),
+    );
     socket.on('close', () => this.onClose(generation, acks));
     const connectEvent = url.protocol === 'mqtts:' ? 'secureConnect' : 'connect';
     socket.once(connectEvent, () => {
@@ -126,13 +132,23 @@ export class MqttConsumer implements OnApplicationShutdown {
           clientId: this.config.mqtt.clientId,
           clean: false, // the broker keeps our subscriptions and unacked messages while we are away
           keepalive: this.config.mqtt.keepaliveS,
-          ...(this.config.mqtt.username ? { username: this.config.mqtt.username, password: Buffer.from(this.config.mqtt.password) } : {}),
+          ...(this.config.mqtt.username
+            ? {
+                username: this.config.mqtt.username,
+                password: Buffer.from(this.config.mqtt.password),
+              }
+            : {}),
         }),
       );
     });
   }
 
-  private onPacket(socket: Socket, generation: number, acks: OrderedAcks<number>, packet: Packet): void {
+  private onPacket(
+    socket: Socket,
+    generation: number,
+    acks: OrderedAcks<number>,
+    packet: Packet,
+  ): void {
     switch (packet.cmd) {
       case 'connack': {
         if (packet.returnCode !== 0) {
@@ -140,7 +156,9 @@ export class MqttConsumer implements OnApplicationShutdown {
           socket.destroy();
           return;
         }
-        this.logger.log(`connected to ${this.config.mqtt.url} as ${this.config.mqtt.clientId} (session present: ${String(packet.sessionPresent)})`);
+        this.logger.log(
+          `connected to ${this.config.mqtt.url} as ${this.config.mqtt.clientId} (session present: ${String(packet.sessionPresent)})`,
+        );
         socket.write(
           mqttPacket.generate({
             cmd: 'subscribe',
@@ -153,7 +171,8 @@ export class MqttConsumer implements OnApplicationShutdown {
       }
       case 'suback': {
         const refused = packet.granted.filter((g) => g === 128).length;
-        if (refused > 0) this.logger.error(`broker refused ${refused} of ${packet.granted.length} subscriptions`);
+        if (refused > 0)
+          this.logger.error(`broker refused ${refused} of ${packet.granted.length} subscriptions`);
         this.reconnectAttempt = 0;
         this.connectedNow = true;
         this.metrics.mqttConnected.set(1);
@@ -163,16 +182,15 @@ export class MqttConsumer implements OnApplicationShutdown {
       case 'publish':
         this.onPublish(acks, packet);
         return;
-      case 'pingresp':
-        return;
       default:
-        return;
+        return; // pingresp, and nothing else a broker sends to a QoS-1 subscriber
     }
   }
 
   private onPublish(acks: OrderedAcks<number>, packet: IPublishPacket): void {
     if (!this.consuming) return; // shutting down: the broker redelivers it to the next session
-    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const payload =
+      typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     let ack: () => void;
     if (packet.qos === 1 && packet.messageId !== undefined) {
       ack = acks.add(packet.messageId);
@@ -186,13 +204,20 @@ export class MqttConsumer implements OnApplicationShutdown {
       ack = () => undefined;
     }
     this.metrics.setPending(acks.size);
-    this.handler({ topic: packet.topic, payload, retain: packet.retain, receivedAt: Date.now(), ack });
+    this.handler({
+      topic: packet.topic,
+      payload,
+      retain: packet.retain,
+      receivedAt: Date.now(),
+      ack,
+    });
   }
 
   private sendAcks(socket: Socket, generation: number, messageIds: number[]): void {
     if (generation !== this.generation || socket.destroyed) return; // that session is gone; the broker redelivers
     socket.cork();
-    for (const messageId of messageIds) socket.write(mqttPacket.generate({ cmd: 'puback', messageId }));
+    for (const messageId of messageIds)
+      socket.write(mqttPacket.generate({ cmd: 'puback', messageId }));
     process.nextTick(() => socket.uncork());
     this.metrics.acked(messageIds.length);
     const pending = this.acks?.size ?? 0;

@@ -49,7 +49,11 @@ describe('OrderedAcks', () => {
     const pending: (() => void)[] = [];
     for (let i = 1; i <= 10_000; i++) {
       pending.push(acks.add(i));
-      if (i % 3 === 0) pending.splice(0).reverse().forEach((f) => f());
+      if (i % 3 === 0)
+        pending
+          .splice(0)
+          .reverse()
+          .forEach((f) => f());
     }
     pending.forEach((f) => f());
     expect(count).toBe(10_000);

@@ -32,7 +32,8 @@ export class OrderedAcks<T> {
 
   private flush(): void {
     const ready: T[] = [];
-    while (this.head < this.slots.length && this.slots[this.head]!.done) ready.push(this.slots[this.head++]!.item);
+    while (this.head < this.slots.length && this.slots[this.head]!.done)
+      ready.push(this.slots[this.head++]!.item);
     if (ready.length === 0) return;
     if (this.head > 1024 && this.head * 2 > this.slots.length) {
       this.slots.splice(0, this.head);

@@ -26,6 +26,8 @@ import { PlatformStats } from './platform-stats.service.js';
 export class IngestPipeline {
   /** Last timestamp given to a dead letter: each gets its own ms so none overwrites another. */
   private lastRejectTs = 0;
+  /** Last status stored per device (`park/site/device` → online), to skip retained replays. */
+  private readonly lastStatus = new Map<string, boolean>();
 
   constructor(
     @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
@@ -57,15 +59,30 @@ export class IngestPipeline {
         // Dropped fields are recorded beside the stored sample, in the same write.
         for (const drop of decoded.value.dropped) {
           this.metrics.fieldDropped(drop.reason);
-          points.push(this.rejectFor(message.topic, `field_${drop.reason}`, `${drop.metric}: ${drop.detail}`, topic));
+          points.push(
+            this.rejectFor(
+              message.topic,
+              `field_${drop.reason}`,
+              `${drop.metric}: ${drop.detail}`,
+              topic,
+            ),
+          );
         }
         this.submit(message, points, topic);
         return;
       }
       case 'status': {
-        // A retained status replayed because we (re)subscribed was stored when it was published.
-        if (message.retain) return message.ack();
-        return this.store(message, decodeStatus(topic, message.payload, ctx), statusPoint, topic);
+        const decoded = decodeStatus(topic, message.payload, ctx);
+        if (decoded.ok) {
+          // A retained status is replayed each time we subscribe; store it only when it tells
+          // something new. (Aedes also flags as retained a status queued for us while we were
+          // away, which is new: so the flag alone cannot decide.)
+          const key = `${topic.park}/${topic.site}/${topic.deviceId}`;
+          if (message.retain && this.lastStatus.get(key) === decoded.value.online)
+            return message.ack();
+          this.lastStatus.set(key, decoded.value.online);
+        }
+        return this.store(message, decoded, statusPoint, topic);
       }
       case 'event':
         return this.store(message, decodeEvent(topic, message.payload, ctx), eventPoint, topic);
@@ -75,7 +92,12 @@ export class IngestPipeline {
     }
   }
 
-  private store<T>(message: InboundMessage, decoded: Result<T>, toPoint: (value: T) => Point, topic: ParsedTopic): void {
+  private store<T>(
+    message: InboundMessage,
+    decoded: Result<T>,
+    toPoint: (value: T) => Point,
+    topic: ParsedTopic,
+  ): void {
     if (!decoded.ok) return this.deadLetter(message, decoded.error, topic);
     this.submit(message, [toPoint(decoded.value)], topic);
   }
@@ -85,7 +107,12 @@ export class IngestPipeline {
     this.submit(message, [this.rejectFor(message.topic, error.reason, error.detail, topic)], topic);
   }
 
-  private rejectFor(topicText: string, reason: Parameters<typeof rejectPoint>[0]['reason'], detail: string, topic?: ParsedTopic): Point {
+  private rejectFor(
+    topicText: string,
+    reason: Parameters<typeof rejectPoint>[0]['reason'],
+    detail: string,
+    topic?: ParsedTopic,
+  ): Point {
     const now = Date.now();
     this.lastRejectTs = now > this.lastRejectTs ? now : this.lastRejectTs + 1;
     return rejectPoint({
@@ -99,6 +126,11 @@ export class IngestPipeline {
 
   private submit(message: InboundMessage, points: Point[], topic?: ParsedTopic): void {
     if (points.length === 0) return message.ack();
-    this.writer.submit({ points, stored: message.ack, topic: message.topic, ...(topic ? { park: topic.park } : {}) });
+    this.writer.submit({
+      points,
+      stored: () => message.ack(),
+      topic: message.topic,
+      ...(topic ? { park: topic.park } : {}),
+    });
   }
 }

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { INGESTION_CONFIG, type IngestionConfig } from '../config/ingestion-config.js';
 import { MqttConsumer } from '../mqtt/mqtt-consumer.service.js';
 import { BatchWriter } from '../storage/batch-writer.service.js';
@@ -25,15 +31,24 @@ export class IngestionRunner implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   async beforeApplicationShutdown(signal?: string): Promise<void> {
-    this.logger.log(`shutting down${signal ? ` (${signal})` : ''}: flushing ${this.consumer.pending} unacknowledged messages`);
+    this.logger.log(
+      `shutting down${signal ? ` (${signal})` : ''}: flushing ${this.consumer.pending} unacknowledged messages`,
+    );
     this.consumer.stopConsuming();
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.config.shutdownTimeoutMs)));
-    const result = await Promise.race([this.writer.drain().then(() => 'drained' as const), deadline]);
+    const deadline = new Promise<'timeout'>(
+      (resolve) => (timer = setTimeout(() => resolve('timeout'), this.config.shutdownTimeoutMs)),
+    );
+    const result = await Promise.race([
+      this.writer.drain().then(() => 'drained' as const),
+      deadline,
+    ]);
     clearTimeout(timer);
     if (result === 'timeout') {
       // Whatever is not stored stays unacknowledged: the broker redelivers it to the next session.
-      this.logger.warn(`not everything was stored within ${this.config.shutdownTimeoutMs} ms; the broker will redeliver the rest`);
+      this.logger.warn(
+        `not everything was stored within ${this.config.shutdownTimeoutMs} ms; the broker will redeliver the rest`,
+      );
       this.writer.close();
     }
     await this.consumer.stop();

@@ -1,10 +1,19 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { Point } from '@influxdata/influxdb-client';
 import { INGESTION_CONFIG, type IngestionConfig } from '../config/ingestion-config.js';
 import { IngestMetrics, type IngestTotals } from '../metrics/ingest-metrics.service.js';
 import { BatchWriter } from '../storage/batch-writer.service.js';
 
-export const PLATFORM_MEASUREMENT = { ingestion: 'platform_ingestion', broker: 'platform_broker' } as const;
+export const PLATFORM_MEASUREMENT = {
+  ingestion: 'platform_ingestion',
+  broker: 'platform_broker',
+} as const;
 
 /**
  * The platform's own figures in the same database as the telemetry, so that Grafana shows
@@ -27,7 +36,8 @@ export class PlatformStats implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): void {
-    if (this.config.statsIntervalMs > 0) this.timer = setInterval(() => this.report(), this.config.statsIntervalMs).unref();
+    if (this.config.statsIntervalMs > 0)
+      this.timer = setInterval(() => this.report(), this.config.statsIntervalMs).unref();
   }
 
   onApplicationShutdown(): void {
@@ -52,11 +62,17 @@ export class PlatformStats implements OnModuleInit, OnApplicationShutdown {
       .floatField('pending_messages', this.metrics.pendingNow)
       .timestamp(now);
     if (latencies.length > 0) {
-      point.floatField('write_latency_p50_ms', percentile(latencies, 0.5)).floatField('write_latency_p99_ms', percentile(latencies, 0.99));
+      point
+        .floatField('write_latency_p50_ms', percentile(latencies, 0.5))
+        .floatField('write_latency_p99_ms', percentile(latencies, 0.99));
     }
     this.previous = totals;
     this.previousAt = now;
-    this.writer.submit({ points: [point], stored: () => undefined, topic: PLATFORM_MEASUREMENT.ingestion });
+    this.writer.submit({
+      points: [point],
+      stored: () => undefined,
+      topic: PLATFORM_MEASUREMENT.ingestion,
+    });
   }
 
   /** `$SYS/parkpulse/brokers/{id}/stats` JSON → a `platform_broker` point (nothing if malformed). */
@@ -64,7 +80,9 @@ export class PlatformStats implements OnModuleInit, OnApplicationShutdown {
     try {
       const s = JSON.parse(payload.toString('utf8')) as Record<string, unknown>;
       if (typeof s['broker'] !== 'string' || typeof s['ts'] !== 'number') return [];
-      const point = new Point(PLATFORM_MEASUREMENT.broker).tag('broker', s['broker']).timestamp(Math.floor(s['ts']));
+      const point = new Point(PLATFORM_MEASUREMENT.broker)
+        .tag('broker', s['broker'])
+        .timestamp(Math.floor(s['ts']));
       for (const [field, key] of [
         ['clients', 'clients'],
         ['messages_in_total', 'messagesIn'],

@@ -76,7 +76,8 @@ export class BatchWriter {
         .finally(() => {
           this.inFlight--;
           this.pump();
-          if (this.queue.length === 0 && this.inFlight === 0) this.idleWaiters.splice(0).forEach((w) => w());
+          if (this.queue.length === 0 && this.inFlight === 0)
+            this.idleWaiters.splice(0).forEach((w) => w());
         });
     }
     if (this.queue.length > 0 && !this.timer && this.inFlight < this.config.batch.concurrency) {
@@ -118,16 +119,25 @@ export class BatchWriter {
         continue;
       }
       this.metrics.rejected('storage_rejected');
-      const deadLetter = rejectPoint({ ts: Date.now(), reason: 'storage_rejected', topic: s.topic, detail: single.message, ...(s.park ? { park: s.park } : {}) });
+      const deadLetter = rejectPoint({
+        ts: Date.now(),
+        reason: 'storage_rejected',
+        topic: s.topic,
+        detail: single.message,
+        ...(s.park ? { park: s.park } : {}),
+      });
       const recorded = await this.writeWithRetry([deadLetter]);
       if (recorded === 'closed') return;
-      if (recorded !== 'stored') this.logger.error(`dead letter for ${s.topic} refused too: ${recorded.message}`);
+      if (recorded !== 'stored')
+        this.logger.error(`dead letter for ${s.topic} refused too: ${recorded.message}`);
       s.stored();
     }
   }
 
   /** Writes until stored, refused (returns the error) or closed; retriable failures back off. */
-  private async writeWithRetry(points: readonly Point[]): Promise<'stored' | 'closed' | InfluxWriteError> {
+  private async writeWithRetry(
+    points: readonly Point[],
+  ): Promise<'stored' | 'closed' | InfluxWriteError> {
     for (let attempt = 0; ; attempt++) {
       if (this.closed) return 'closed';
       const started = performance.now();
@@ -137,14 +147,19 @@ export class BatchWriter {
         if (attempt > 0) this.logger.log(`InfluxDB write succeeded after ${attempt} retries`);
         return 'stored';
       } catch (error) {
-        const e = error instanceof InfluxWriteError ? error : new InfluxWriteError(String(error), true);
+        const e =
+          error instanceof InfluxWriteError ? error : new InfluxWriteError(String(error), true);
         if (!e.retriable) {
           this.metrics.writeFailed('refused');
           return e;
         }
         this.metrics.writeFailed('retriable');
-        if (attempt === 0 || attempt % 10 === 0) this.logger.warn(`InfluxDB write failed (attempt ${attempt + 1}), retrying: ${e.message}`);
-        if (e.statusCode === 404 && this.config.influx.createDatabase) await this.store.ensureDatabase().catch(() => undefined);
+        if (attempt === 0 || attempt % 10 === 0)
+          this.logger.warn(
+            `InfluxDB write failed (attempt ${attempt + 1}), retrying: ${e.message}`,
+          );
+        if (e.statusCode === 404 && this.config.influx.createDatabase)
+          await this.store.ensureDatabase().catch(() => undefined);
         const backoff = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(attempt, 10));
         await new Promise((r) => setTimeout(r, backoff / 2 + Math.random() * (backoff / 2)));
       }

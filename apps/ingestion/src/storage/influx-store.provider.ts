@@ -1,10 +1,19 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { InfluxStore } from '@parkpulse/influx';
 import { INGESTION_CONFIG, type IngestionConfig } from '../config/ingestion-config.js';
 
 /** The InfluxDB store as a Nest provider: creates the database at start-up (v1) when asked to. */
 @Injectable()
-export class InfluxStoreProvider extends InfluxStore implements OnModuleInit, OnApplicationShutdown {
+export class InfluxStoreProvider
+  extends InfluxStore
+  implements OnModuleInit, OnApplicationShutdown
+{
   private readonly logger = new Logger('InfluxDB');
 
   constructor(@Inject(INGESTION_CONFIG) private readonly ingestion: IngestionConfig) {
@@ -18,7 +27,9 @@ export class InfluxStoreProvider extends InfluxStore implements OnModuleInit, On
     try {
       await this.ensureDatabase();
     } catch (error) {
-      this.logger.warn(`could not create database "${this.config.database}" yet: ${(error as Error).message}`);
+      this.logger.warn(
+        `could not create database "${this.config.database}" yet: ${(error as Error).message}`,
+      );
     }
   }
 

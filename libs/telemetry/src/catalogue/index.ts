@@ -9,9 +9,17 @@ export * from './types.js';
 export { MACHINE_STATES, type MachineState } from './science-city.js';
 
 export const PARKS: readonly ParkSpec[] = [
-  { id: 'science-city', name: 'Science City', area: 'Industrial-internet integration demonstration zone' },
+  {
+    id: 'science-city',
+    name: 'Science City',
+    area: 'Industrial-internet integration demonstration zone',
+  },
   { id: 'yuzhu', name: 'Yuzhu', area: 'AI and digital-economy pilot zone' },
-  { id: 'knowledge-city', name: 'Knowledge City', area: 'International digital hub for communication networks' },
+  {
+    id: 'knowledge-city',
+    name: 'Knowledge City',
+    area: 'International digital hub for communication networks',
+  },
   { id: 'bio-island', name: 'Bio Island', area: 'Biosafety smart island' },
 ];
 

@@ -81,7 +81,9 @@ describe('jsonV1Decoder', () => {
   });
 
   it('accepts RFC 3339 with an offset', () => {
-    expect(samples({ ts: '2026-01-01T07:59:00+08:00', metrics: { a: 1 } })[0]?.ts).toBe(NOW - 60_000);
+    expect(samples({ ts: '2026-01-01T07:59:00+08:00', metrics: { a: 1 } })[0]?.ts).toBe(
+      NOW - 60_000,
+    );
   });
 
   it('accepts a UTF-8 byte order mark and multi-byte text', () => {
@@ -122,7 +124,10 @@ describe('jsonV1Decoder', () => {
 
     it('rejects the whole batch when one sample is out of the window', () => {
       const { reason } = rejection({
-        samples: [{ ts: NOW, metrics: { a: 1 } }, { ts: NOW + 3_600_000, metrics: { a: 2 } }],
+        samples: [
+          { ts: NOW, metrics: { a: 1 } },
+          { ts: NOW + 3_600_000, metrics: { a: 2 } },
+        ],
       });
       expect(reason).toBe('timestamp_out_of_window');
     });
@@ -154,14 +159,26 @@ describe('jsonV1Decoder', () => {
 
     it('names the batch index of a bad seq', () => {
       expect(
-        rejection({ samples: [{ seq: 1, metrics: { a: 1 } }, { seq: -1, metrics: { a: 1 } }] }),
-      ).toEqual({ reason: 'payload_invalid', detail: 'samples[1].seq must be a non-negative integer' });
+        rejection({
+          samples: [
+            { seq: 1, metrics: { a: 1 } },
+            { seq: -1, metrics: { a: 1 } },
+          ],
+        }),
+      ).toEqual({
+        reason: 'payload_invalid',
+        detail: 'samples[1].seq must be a non-negative integer',
+      });
     });
   });
 
   describe('batch limits', () => {
     const batch = (n: number) => ({
-      samples: Array.from({ length: n }, (_, i) => ({ ts: NOW - n + i, seq: i, metrics: { a: i } })),
+      samples: Array.from({ length: n }, (_, i) => ({
+        ts: NOW - n + i,
+        seq: i,
+        metrics: { a: i },
+      })),
     });
 
     it('accepts exactly maxBatchSamples', () => {

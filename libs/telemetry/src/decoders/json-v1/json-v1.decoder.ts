@@ -32,7 +32,10 @@ export const jsonV1Decoder: PayloadDecoder = {
         return fail('payload_invalid', '"samples" must be a non-empty array');
       }
       if (samples.length > ctx.limits.maxBatchSamples) {
-        return fail('batch_too_large', `${samples.length} samples, at most ${ctx.limits.maxBatchSamples} per message`);
+        return fail(
+          'batch_too_large',
+          `${samples.length} samples, at most ${ctx.limits.maxBatchSamples} per message`,
+        );
       }
       const out: RawSample[] = [];
       for (let i = 0; i < samples.length; i++) {
@@ -57,7 +60,12 @@ function readSample(value: unknown, ctx: DecodeContext, where: string): Result<R
   if (tsFromDevice) {
     const parsed = parseTimestamp(value['ts']);
     if (!parsed.ok) return parsed;
-    const inWindow = checkWindow(parsed.value, ctx.receivedAt, ctx.limits.maxPastMs, ctx.limits.maxFutureMs);
+    const inWindow = checkWindow(
+      parsed.value,
+      ctx.receivedAt,
+      ctx.limits.maxPastMs,
+      ctx.limits.maxFutureMs,
+    );
     if (!inWindow.ok) return inWindow;
     ts = inWindow.value;
   }
@@ -66,7 +74,11 @@ function readSample(value: unknown, ctx: DecodeContext, where: string): Result<R
   if (seq !== undefined && seq !== null && !(Number.isSafeInteger(seq) && (seq as number) >= 0)) {
     return fail('payload_invalid', `${where}.seq must be a non-negative integer`);
   }
-  return ok(seq === undefined || seq === null ? { ts, tsFromDevice, metrics } : { ts, tsFromDevice, seq: seq as number, metrics });
+  return ok(
+    seq === undefined || seq === null
+      ? { ts, tsFromDevice, metrics }
+      : { ts, tsFromDevice, seq: seq as number, metrics },
+  );
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
