@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -109,22 +109,4 @@ export async function startInfluxd(options: InfluxdOptions = {}): Promise<Influx
       if (temporary) await rm(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-/** Installs influxd with apt-get when it is missing and this is a Debian-family machine run as root. */
-export function ensureInfluxdInstalled(log: (line: string) => void = console.log): string {
-  const found = findInfluxd();
-  if (found) return found;
-  const root = process.getuid?.() === 0;
-  if (root && existsSync('/usr/bin/apt-get')) {
-    log('influxd not found: installing Debian package influxdb …');
-    spawnSync('apt-get', ['update'], { stdio: 'inherit' });
-    const r = spawnSync('apt-get', ['install', '-y', 'influxdb'], {
-      stdio: 'inherit',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-    const after = findInfluxd();
-    if (r.status === 0 && after) return after;
-  }
-  throw new Error(INFLUXD_INSTALL_HINT);
 }

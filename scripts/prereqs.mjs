@@ -1,0 +1,49 @@
+// What the platform and its tests need from the machine, installed when that is possible
+// (root on Debian/Ubuntu), otherwise named with the exact command. Plain Node: it runs before
+// `npm ci`.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+
+export function onPath(bin) {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => existsSync(join(dir, bin)));
+}
+
+export function run(cmd, args, options = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: ROOT, ...options });
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
+}
+
+/** Debian packages by the binary they provide. */
+const PACKAGES = { influxd: 'influxdb', mosquitto_pub: 'mosquitto-clients' };
+
+export function ensureSystemPackages(bins) {
+  const missing = bins.filter(
+    (bin) => !onPath(bin) && !(bin === 'influxd' && process.env.INFLUXD_BIN),
+  );
+  if (missing.length === 0) return;
+  const packages = missing.map((b) => PACKAGES[b]);
+  const command = `apt-get update && apt-get install -y ${packages.join(' ')}`;
+  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+    console.log(`installing ${packages.join(', ')} (Debian packages) …`);
+    run('apt-get', ['update', '-qq']);
+    run('apt-get', ['install', '-y', '-qq', ...packages], {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    return;
+  }
+  throw new Error(
+    `missing: ${missing.join(', ')}. On Debian/Ubuntu: sudo sh -c '${command}'. ` +
+      'Elsewhere: install InfluxDB 1.x (influxd) and the Mosquitto clients, and put them on the PATH.',
+  );
+}
+
+export function ensureDependencies() {
+  if (!existsSync(join(ROOT, 'node_modules', '.package-lock.json')))
+    run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+export { ROOT };

@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+// `npm start`: the whole platform on this machine — a local influxd (data in .data/influxdb),
+// the broker, the ingestion and a simulated Science City fleet — with a live line of what flows.
+// Ctrl-C stops everything it started.
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { ROOT, ensureDependencies, ensureSystemPackages, run } from './prereqs.mjs';
+
+const env = process.env;
+const cfg = {
+  influxPort: Number(env.INFLUX_PORT ?? 8086),
+  mqttPort: Number(env.MQTT_PORT ?? 1883),
+  wsPort: Number(env.MQTT_WS_PORT ?? 8083),
+  brokerHttp: Number(env.BROKER_HTTP_PORT ?? 9101),
+  ingestionHttp: Number(env.INGESTION_HTTP_PORT ?? 9102),
+  devices: Number(env.SIM_DEVICES ?? 60),
+  intervalMs: Number(env.SIM_INTERVAL_MS ?? 1000),
+};
+const DATA = join(ROOT, '.data');
+const children = [];
+let influx;
+
+function portFree(port) {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+function start(name, args, extraEnv) {
+  const log = createWriteStream(join(DATA, 'logs', `${name}.log`), { flags: 'a' });
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...env, NO_COLOR: '1', ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  child.on('exit', (code, signal) => {
+    if (!stopping)
+      console.error(`\n${name} exited (${code ?? signal}); see .data/logs/${name}.log`);
+  });
+  children.push({ name, child });
+  return child;
+}
+
+async function waitHealthy(name, url, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${name} did not become healthy at ${url}; see .data/logs/${name}.log`);
+}
+
+async function metrics(url) {
+  const text = await fetch(url).then(
+    (r) => r.text(),
+    () => '',
+  );
+  const sum = (name) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(name) && !l.startsWith('#'))
+      .reduce((acc, l) => acc + Number(l.split(' ').pop() ?? 0), 0);
+  return {
+    messages: sum('parkpulse_ingest_messages_total{channel="telemetry"}'),
+    points: sum('parkpulse_ingest_points_written_total'),
+    rejects: sum('parkpulse_ingest_rejects_total'),
+    pending: sum('parkpulse_ingest_pending_messages'),
+    clients: sum('parkpulse_broker_clients_connected'),
+  };
+}
+
+let stopping = false;
+async function stopAll(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  console.log('\nstopping …');
+  for (const { child } of children.reverse()) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    child.kill('SIGTERM');
+    await new Promise((r) => {
+      const t = setTimeout(() => (child.kill('SIGKILL'), r()), 15_000);
+      child.once('exit', () => (clearTimeout(t), r()));
+    });
+  }
+  await influx?.stop();
+  process.exit(code);
+}
+process.on('SIGINT', () => void stopAll());
+process.on('SIGTERM', () => void stopAll());
+
+try {
+  ensureSystemPackages(['influxd']);
+  ensureDependencies();
+  run('npx', ['nx', 'run-many', '-t', 'build', '--outputStyle=static', '--verbose=false'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  mkdirSync(join(DATA, 'logs'), { recursive: true });
+  for (const [name, port] of [
+    ['MQTT', cfg.mqttPort],
+    ['MQTT over WebSocket', cfg.wsPort],
+    ['broker HTTP', cfg.brokerHttp],
+    ['ingestion HTTP', cfg.ingestionHttp],
+  ]) {
+    if (!(await portFree(port)))
+      throw new Error(
+        `port ${port} (${name}) is in use: stop what uses it or set the port variable (see README)`,
+      );
+  }
+  const { startInfluxd } = await import(join(ROOT, 'libs/dev-services/dist/index.js'));
+  if (!(await portFree(cfg.influxPort)))
+    throw new Error(`port ${cfg.influxPort} (InfluxDB) is in use: set INFLUX_PORT`);
+  influx = await startInfluxd({ dataDir: join(DATA, 'influxdb'), port: cfg.influxPort });
+  console.log(`influxd     ${influx.url} (data in .data/influxdb)`);
+
+  start('broker', ['apps/broker/dist/main.js'], {
+    MQTT_PORT: String(cfg.mqttPort),
+    MQTT_WS_PORT: String(cfg.wsPort),
+    HTTP_PORT: String(cfg.brokerHttp),
+  });
+  await waitHealthy('broker', `http://127.0.0.1:${cfg.brokerHttp}/health`);
+  console.log(
+    `broker      mqtt://127.0.0.1:${cfg.mqttPort}  ws://127.0.0.1:${cfg.wsPort}/mqtt  http://127.0.0.1:${cfg.brokerHttp}/metrics`,
+  );
+
+  start('ingestion', ['apps/ingestion/dist/main.js'], {
+    MQTT_URL: `mqtt://127.0.0.1:${cfg.mqttPort}`,
+    INFLUX_URL: influx.url,
+    HTTP_PORT: String(cfg.ingestionHttp),
+  });
+  await waitHealthy('ingestion', `http://127.0.0.1:${cfg.ingestionHttp}/health`);
+  console.log(
+    `ingestion   http://127.0.0.1:${cfg.ingestionHttp}/health  /metrics  → InfluxDB database "telemetry"`,
+  );
+
+  start('simulator', [
+    'simulators/park-sim/dist/cli.js',
+    'run',
+    '--url',
+    `mqtt://127.0.0.1:${cfg.mqttPort}`,
+    '--devices',
+    String(cfg.devices),
+    '--interval-ms',
+    String(cfg.intervalMs),
+  ]);
+  console.log(
+    `simulator   ${cfg.devices} Science City devices, one message every ${cfg.intervalMs} ms each (logs in .data/logs)`,
+  );
+  console.log(
+    `try:        curl -s 'http://127.0.0.1:${cfg.influxPort}/query?db=telemetry' --data-urlencode 'q=SELECT mean(spindle_load_pct) FROM cnc_machine WHERE time > now() - 1m GROUP BY site'`,
+  );
+  console.log('Ctrl-C stops everything.\n');
+
+  let last = await metrics(`http://127.0.0.1:${cfg.ingestionHttp}/metrics`);
+  let lastAt = Date.now();
+  const tty = process.stdout.isTTY;
+  let tick = 0;
+  setInterval(async () => {
+    const now = await metrics(`http://127.0.0.1:${cfg.ingestionHttp}/metrics`);
+    const broker = await metrics(`http://127.0.0.1:${cfg.brokerHttp}/metrics`);
+    const dt = (Date.now() - lastAt) / 1000;
+    const line =
+      `${new Date().toLocaleTimeString()}  devices ${broker.clients - 1}  in ${Math.round((now.messages - last.messages) / dt)} msg/s  ` +
+      `stored ${Math.round((now.points - last.points) / dt)} points/s (total ${now.points})  rejects ${now.rejects}  pending ${now.pending}`;
+    [last, lastAt] = [now, Date.now()];
+    if (tty) process.stdout.write(`\r${line}   `);
+    else if (tick++ % 5 === 0) console.log(line);
+  }, 2000);
+} catch (error) {
+  console.error(`npm start: ${error.message}`);
+  await stopAll(1);
+}
