@@ -1,18 +1,11 @@
 #!/usr/bin/env node
-import { ConfigError, maskSecrets } from '@parkpulse/config';
+import { loadConfigOrExit, maskSecrets } from '@parkpulse/config';
 import { startBroker } from './broker.js';
-import { loadConfig, type BrokerConfig } from './config.js';
+import { loadConfig } from './config.js';
 
 const log = (line: string) => process.stdout.write(`${new Date().toISOString()} broker ${line}\n`);
 
-let config: BrokerConfig;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exit(1);
-}
+const config = loadConfigOrExit(() => loadConfig());
 
 const broker = await startBroker(config, log);
 log(

@@ -2,18 +2,11 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, maskSecrets } from '@parkpulse/config';
+import { loadConfigOrExit, maskSecrets } from '@parkpulse/config';
 import { AppModule } from './app.module.js';
-import { loadIngestionConfig, type IngestionConfig } from './config/ingestion-config.js';
+import { loadIngestionConfig } from './config/ingestion-config.js';
 
-let config: IngestionConfig;
-try {
-  config = loadIngestionConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exit(1);
-}
+const config = loadConfigOrExit(() => loadIngestionConfig());
 
 const app = await NestFactory.create(AppModule.forRoot(config), {
   logger: ['log', 'warn', 'error'],

@@ -58,3 +58,14 @@ export function maskSecrets(config: Record<string, unknown>): Record<string, unk
     Object.entries(config).map(([k, v]) => [k, SECRET.test(k) && v ? '***' : v]),
   );
 }
+
+/** For a service's main: the configuration, or every problem on stderr and exit code 1. */
+export function loadConfigOrExit<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}

@@ -6,6 +6,7 @@ import {
   type RejectReason,
   type StatusMessage,
   type TelemetryMessage,
+  type TopicAddress,
 } from '@parkpulse/telemetry';
 
 /** Measurements the platform writes besides one per asset type. */
@@ -35,24 +36,23 @@ export function telemetryPoints(message: TelemetryMessage): Point[] {
   });
 }
 
+/** A point about a device (status, event): tagged with where it is and what it is. */
+function devicePoint(measurement: string, topic: TopicAddress): Point {
+  return new Point(measurement)
+    .tag('park', topic.park)
+    .tag('site', topic.site)
+    .tag('asset_type', topic.assetType)
+    .tag('device', topic.deviceId);
+}
+
 export function statusPoint(message: StatusMessage): Point {
-  const { park, site, deviceId, assetType } = message.topic;
-  return new Point(MEASUREMENT.status)
-    .tag('park', park)
-    .tag('site', site)
-    .tag('asset_type', assetType)
-    .tag('device', deviceId)
+  return devicePoint(MEASUREMENT.status, message.topic)
     .booleanField('online', message.online)
     .timestamp(message.ts);
 }
 
 export function eventPoint(message: EventMessage): Point {
-  const { park, site, deviceId, assetType } = message.topic;
-  return new Point(MEASUREMENT.event)
-    .tag('park', park)
-    .tag('site', site)
-    .tag('asset_type', assetType)
-    .tag('device', deviceId)
+  return devicePoint(MEASUREMENT.event, message.topic)
     .tag('severity', message.severity)
     .tag('code', message.code)
     .stringField('message', message.message)
