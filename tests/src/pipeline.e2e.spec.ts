@@ -11,7 +11,10 @@ interface DashboardJson {
   templating: { list: { name: string; query: string | { query: string } }[] };
 }
 
-/** Every provisioned dashboard, with its queries as Grafana sends them (All = `.*`). */
+/**
+ * Every provisioned dashboard, with its queries as Grafana sends them (All = `.*`). The interval is
+ * short because this run lasts seconds: panels that difference consecutive buckets need several.
+ */
 function dashboardQueries(): { dashboard: string; title: string; query: string }[] {
   const dir = join(ROOT, 'deploy/grafana/dashboards');
   const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) =>
@@ -19,8 +22,8 @@ function dashboardQueries(): { dashboard: string; title: string; query: string }
   );
   const substitute = (q: string) =>
     q
-      .replace(/\$timeFilter/g, 'time > now() - 1h')
-      .replace(/\$__interval/g, '10s')
+      .replace(/\$timeFilter/g, 'time > now() - 5m')
+      .replace(/\$__interval/g, '200ms')
       .replace(/\$(site|device)\b/g, '.*');
   return files.flatMap((file) => {
     const d = JSON.parse(readFileSync(join(dir, file), 'utf8')) as DashboardJson;
