@@ -116,8 +116,10 @@ describe('pipeline: 50 simulated devices, 10,000 QoS-1 messages, through broker 
           );
           // Whole rows (with device, seq and time), so that a failure shows everything at once.
           return series.flatMap((s) =>
-            s.values.map((v) =>
-              Object.fromEntries(s.columns.map((c, i) => [c, v[i]]).filter(([, x]) => x !== null)),
+            s.values.map((v): Record<string, unknown> =>
+              Object.fromEntries(
+                s.columns.map((c, i): [string, unknown] => [c, v[i]]).filter(([, x]) => x !== null),
+              ),
             ),
           );
         }),
