@@ -52,7 +52,10 @@ export default tseslint.config(
                 'type:util',
               ],
             },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:domain', 'type:util'] },
+            {
+              sourceTag: 'type:tool',
+              onlyDependOnLibsWithTags: ['type:domain', 'type:data-access', 'type:util'],
+            },
             {
               sourceTag: 'type:data-access',
               onlyDependOnLibsWithTags: ['type:domain', 'type:util'],

@@ -1,4 +1,4 @@
-import { runFleet, scienceCityFleet, type RunReport } from '@parkpulse/park-sim';
+import { runLoad, scienceCityFleet, type RunReport } from '@parkpulse/park-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricValue, startPlatform, type Platform } from './support/platform.js';
 
@@ -14,10 +14,10 @@ describe('InfluxDB hangs for 5 s while messages flow', () => {
     // A short HTTP timeout so that the outage is seen as failed writes, retried with back-off.
     platform = await startPlatform({ ingestionEnv: { INFLUX_TIMEOUT_MS: '1000' } });
     let acked = 0;
-    const run = runFleet({
+    const run = runLoad({
       url: platform.mqttUrl,
       devices: fleet,
-      intervalMs: 10,
+      ratePerDevice: 100,
       messagesPerDevice: PER_DEVICE,
       seed: 5,
       onProgress: (r) => (acked = r.acked),

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { quoteString } from '@parkpulse/influx';
-import { runFleet, scienceCityFleet, type RunReport, type SentMessage } from '@parkpulse/park-sim';
+import { runLoad, scienceCityFleet, type RunReport, type SentSample } from '@parkpulse/park-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, metricValue, startPlatform, type Platform } from './support/platform.js';
 
@@ -47,15 +47,15 @@ const PER_DEVICE = 200;
 describe('pipeline: 50 simulated devices, 10,000 QoS-1 messages, through broker and ingestion into InfluxDB', () => {
   let platform: Platform;
   let report: RunReport;
-  const sent: SentMessage[] = [];
+  const sent: SentSample[] = [];
   const fleet = scienceCityFleet(DEVICES);
 
   beforeAll(async () => {
     platform = await startPlatform({ ingestionEnv: { PLATFORM_STATS_INTERVAL_MS: '1000' } });
-    report = await runFleet({
+    report = await runLoad({
       url: platform.mqttUrl,
       devices: fleet,
-      intervalMs: 0,
+      ratePerDevice: 0,
       messagesPerDevice: PER_DEVICE,
       window: 20,
       seed: 7,

@@ -1,4 +1,4 @@
-import { runFleet, scienceCityFleet, type RunReport } from '@parkpulse/park-sim';
+import { runLoad, scienceCityFleet, type RunReport } from '@parkpulse/park-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatform, type Platform } from './support/platform.js';
 
@@ -14,10 +14,10 @@ describe('redelivery: the ingestion is SIGKILLed mid-stream and restarted', () =
   beforeAll(async () => {
     platform = await startPlatform();
     let acked = 0;
-    const run = runFleet({
+    const run = runLoad({
       url: platform.mqttUrl,
       devices: fleet,
-      intervalMs: 4, // ~5,000 msg/s in all, for about two seconds
+      ratePerDevice: 250, // ~5,000 msg/s in all, for about two seconds
       messagesPerDevice: PER_DEVICE,
       seed: 3,
       onProgress: (r) => (acked = r.acked),

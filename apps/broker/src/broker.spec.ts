@@ -43,6 +43,8 @@ describe('broker over TCP and WebSocket', () => {
       httpPort: 0,
       connectTimeoutMs: 5000,
       statsIntervalMs: 200,
+      ingestClientIds: [],
+      startupGateMs: 0,
     });
   });
 
@@ -124,5 +126,43 @@ describe('broker over TCP and WebSocket', () => {
     expect(value('parkpulse_broker_messages_out_total')).toBeGreaterThanOrEqual(25);
     expect(value('parkpulse_broker_clients_connected')).toBeGreaterThanOrEqual(3);
     expect((await fetch(`http://127.0.0.1:${broker.ports.http}/nope`)).status).toBe(404);
+  });
+});
+
+describe('startup gate', () => {
+  it('refuses devices (CONNACK 3) until the ingestion has subscribed', async () => {
+    const broker = await startBroker({
+      id: 'gate',
+      host: '127.0.0.1',
+      mqttPort: 0,
+      wsPort: 0,
+      httpPort: 0,
+      connectTimeoutMs: 5000,
+      statsIntervalMs: 0,
+      ingestClientIds: ['ing'],
+      startupGateMs: 10_000,
+    });
+    const url = `mqtt://127.0.0.1:${broker.ports.mqtt}`;
+    try {
+      const refused = await mqtt
+        .connectAsync(url, { clientId: 'device-1', reconnectPeriod: 0 })
+        .then(
+          (c) => (void c.end(true), 'accepted'),
+          (e: { code?: number }) => e.code,
+        );
+      expect(refused).toBe(3);
+      const ingestion = await mqtt.connectAsync(url, {
+        clientId: 'ing',
+        clean: false,
+        reconnectPeriod: 0,
+      });
+      await ingestion.subscribeAsync('parks/#', { qos: 1 });
+      const device = await mqtt.connectAsync(url, { clientId: 'device-1', reconnectPeriod: 0 });
+      expect(device.connected).toBe(true);
+      await device.endAsync();
+      await ingestion.endAsync();
+    } finally {
+      await broker.close();
+    }
   });
 });

@@ -1,9 +1,14 @@
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+} from 'node:http';
 import {
   createServer as createTcpServer,
   type AddressInfo,
   type Server as TcpServer,
 } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Aedes } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { BrokerConfig } from './config.js';
@@ -11,6 +16,7 @@ import { BrokerMetrics } from './metrics.js';
 
 export const WS_PATH = '/mqtt';
 export const STATS_TOPIC_PREFIX = '$SYS/parkpulse/brokers';
+const DRAIN_TIMEOUT_MS = 3000;
 
 export interface RunningBroker {
   readonly aedes: Aedes;
@@ -38,9 +44,17 @@ export async function startBroker(
   log: (line: string) => void = () => undefined,
 ): Promise<RunningBroker> {
   const metrics = new BrokerMetrics();
+  const gate = new StartupGate(config.ingestClientIds, config.startupGateMs, log);
   const aedes = await Aedes.createBroker({
     id: config.id,
     connectTimeout: config.connectTimeoutMs,
+    authenticate: (client, _username, _password, done) => {
+      if (gate.admits(client.id)) return done(null, true);
+      const error = Object.assign(new Error('broker starting: waiting for the ingestion session'), {
+        returnCode: 3 as const,
+      });
+      done(error, false);
+    },
     // Called once per delivery to a subscriber: the cheapest place to count messages out.
     authorizeForward: (_client, packet) => {
       metrics.messagesOut.inc();
@@ -48,17 +62,25 @@ export async function startBroker(
     },
   });
   metrics.observe(aedes);
+  aedes.on('subscribe', (_subscriptions, client) => gate.subscribed(client.id));
   aedes.on('clientError', (client, error) =>
     log(`client ${client?.id ?? '?'} error: ${error.message}`),
   );
   aedes.on('connectionError', (_client, error) => log(`connection error: ${error.message}`));
 
-  const tcp = createTcpServer(aedes.handle);
+  // Every client connection, for a graceful close that lets accepted messages reach subscribers.
+  const connections = new Set<Duplex>();
+  const accept = (stream: Duplex, req?: IncomingMessage) => {
+    connections.add(stream);
+    stream.once('close', () => connections.delete(stream));
+    aedes.handle(stream, req);
+  };
+  const tcp = createTcpServer((socket) => accept(socket));
   const wsHttp = createHttpServer((_req, res) =>
     res.writeHead(426).end('MQTT over WebSocket: connect to ' + WS_PATH),
   );
   const wss = new WebSocketServer({ server: wsHttp, path: WS_PATH });
-  wss.on('connection', (socket, req) => aedes.handle(createWebSocketStream(socket), req));
+  wss.on('connection', (socket, req) => accept(createWebSocketStream(socket), req));
 
   const http = createHttpServer((req, res) => {
     if (req.url === '/health' || req.url === '/health/live' || req.url === '/health/ready') {
@@ -122,11 +144,67 @@ export async function startBroker(
     ports,
     async close() {
       if (statsTimer) clearInterval(statsTimer);
+      gate.open('closing');
+      // Stop accepting first; the servers finish closing once their connections are gone.
+      const serversClosed = Promise.all([closeServer(tcp), closeServer(wsHttp), closeServer(http)]);
+      // Drain: read nothing more (no new PUBLISH is accepted, so no new PUBACK promises delivery),
+      // and give what was accepted — already acknowledged to its publisher — the time to leave
+      // the subscribers' socket buffers. Closing at once would drop those messages.
+      for (const stream of connections) stream.pause();
+      const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+      while ([...connections].some((c) => c.writableLength > 0) && Date.now() < deadline)
+        await sleep(20);
+      await sleep(50);
       for (const client of wss.clients) client.terminate();
-      await Promise.all([closeServer(tcp), closeServer(wsHttp), closeServer(http)]);
+      // Disconnects every MQTT client (persistent sessions keep their state in the persistence).
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await serversClosed;
     },
   };
+}
+
+/**
+ * Holds devices back after a start until an ingestion session has subscribed (see
+ * BrokerConfig.startupGateMs), so that nothing is published before anyone can store it.
+ */
+class StartupGate {
+  private isOpen: boolean;
+  private readonly timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ingestIds: readonly string[],
+    timeoutMs: number,
+    private readonly log: (line: string) => void,
+  ) {
+    this.isOpen = timeoutMs === 0 || ingestIds.length === 0;
+    if (!this.isOpen) {
+      this.timer = setTimeout(
+        () => this.open(`no ingestion subscribed within ${timeoutMs} ms`),
+        timeoutMs,
+      );
+      this.timer.unref();
+    }
+  }
+
+  admits(clientId: string): boolean {
+    return this.isOpen || this.ingestIds.includes(clientId);
+  }
+
+  subscribed(clientId: string): void {
+    if (!this.isOpen && this.ingestIds.includes(clientId))
+      this.open(`ingestion ${clientId} subscribed`);
+  }
+
+  open(why: string): void {
+    if (this.isOpen) return;
+    this.isOpen = true;
+    clearTimeout(this.timer);
+    this.log(`accepting all clients: ${why}`);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }
 
 function listen(server: TcpServer | HttpServer, port: number, host: string): Promise<number> {

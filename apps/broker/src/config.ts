@@ -13,6 +13,8 @@ const schema = z.object({
   HTTP_PORT: env.port(9101),
   CONNECT_TIMEOUT_MS: env.int(30_000, 1000),
   STATS_INTERVAL_MS: env.int(10_000, 0),
+  INGEST_CLIENT_IDS: env.list('parkpulse-ingestion'),
+  STARTUP_GATE_MS: env.int(30_000, 0),
 });
 
 export interface BrokerConfig {
@@ -28,6 +30,14 @@ export interface BrokerConfig {
   readonly connectTimeoutMs: number;
   /** How often the broker publishes its figures on `$SYS/parkpulse/brokers/{id}/stats`; 0 = never. */
   readonly statsIntervalMs: number;
+  /**
+   * Client ids of the ingestion's sessions. After a start, other clients are refused (CONNACK 3,
+   * server unavailable) until one of them has subscribed, or `startupGateMs` has passed: with
+   * in-memory persistence a restarted broker has no session to queue messages for, so devices
+   * that came back first would publish into the void. 0 disables the gate.
+   */
+  readonly ingestClientIds: readonly string[];
+  readonly startupGateMs: number;
 }
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): BrokerConfig {
@@ -40,5 +50,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): BrokerConfi
     httpPort: e.HTTP_PORT,
     connectTimeoutMs: e.CONNECT_TIMEOUT_MS,
     statsIntervalMs: e.STATS_INTERVAL_MS,
+    ingestClientIds: e.INGEST_CLIENT_IDS,
+    startupGateMs: e.STARTUP_GATE_MS,
   };
 }

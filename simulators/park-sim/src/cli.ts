@@ -1,30 +1,57 @@
 #!/usr/bin/env node
+import { execSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { scienceCityFleet } from './fleet.js';
-import { runFleet, type RunReport } from './run.js';
+import { FleetGenerator, scenarioFleet, wirePayload } from './generator.js';
+import { runLoad } from './modes/load.js';
+import { record } from './modes/record.js';
+import { replay } from './modes/replay.js';
+import { runScenario } from './modes/run.js';
+import { Progress } from './progress.js';
+import { summaryRows, type RunReport } from './report.js';
+import { loadScenario, parseDuration } from './scenario.js';
+import { judge, type Verdict } from './verdict.js';
 
-const HELP = `park-sim — drive ParkPulse with a simulated park fleet
+const HELP = `park-sim — simulated park fleets for ParkPulse: live runs, load, record and replay
 
-Usage:
-  park-sim run [options]
+Usage: park-sim <command> [options]
 
-Options:
-  --url <mqtt-url>        broker URL                          (default mqtt://127.0.0.1:1883)
-  --scenario <name>       fleet: science-city                 (default science-city)
-  --devices <n>           number of devices                   (default 60)
-  --interval-ms <ms>      ms between two messages of a device; 0 = flat-out   (default 1000)
-  --messages <n>          stop each device after n messages
-  --duration <s>          stop after s seconds (default: run until Ctrl-C)
-  --seed <n>              signal seed (same seed, same signals) (default 1)
-  --username/--password   MQTT credentials
-  --report <file.json>    write the final report as JSON
-  -h, --help              this text
+Commands:
+  run      a scenario's fleet live (simulators/scenarios/*.json), with its faults and a verdict
+  load     N devices × a rate, or flat-out, bounded by a count or a time
+  record   capture parks/# from a broker into a gzip NDJSON file
+  replay   play a recording again: N× speed, timestamps shifted to now, cloned M×, looped
+  generate print a scenario's first messages (topic and payload) without a broker
+
+Common options:
+  --url <mqtt-url>          broker                                   (default mqtt://127.0.0.1:1883)
+  --username, --password    MQTT credentials
+  --report <file.json>      write the final report (and verdict) as JSON
+  -h, --help                this text
+
+run:      --scenario <name|file.json> (default science-city-demo)  --duration <30s|5m|…> (default 60s)
+          --speed <x> (virtual seconds per second, default 1)  --seed <n> (overrides the scenario's)
+          --influx <url> [--database telemetry]  check zero loss against InfluxDB after the run
+          --broker-restart-cmd "<shell command>"  how to restart the broker for the broker-restart fault
+load:     --devices <n> (default 100)  --rate <msg/s per device, 0 = flat-out> (default 1)
+          --messages <n per device> | --duration <30s|…>  --window <in-flight per device when flat-out> (default 10)
+record:   --out <file.ndjson.gz>  [--filter parks/#]  [--duration <…>] [--messages <n>]
+replay:   --in <file.ndjson.gz>  [--speed 10] [--clones 3] [--loops 2] [--shift-ms <ms>]
+generate: --scenario <name>  --count <n> (default 20)  --start <epoch ms> (default 1764000000000)  --seed <n>
 
 Examples:
-  park-sim run --devices 60                                   # live Science City fleet, 1 msg/s per device
-  park-sim run --devices 50 --interval-ms 0 --messages 200    # 10,000 messages flat-out, then a report
-  park-sim run --url mqtt://broker:1883 --duration 600 --report run.json
+  park-sim run --scenario science-city-demo --duration 10m                       # the demo, live
+  park-sim run --scenario four-areas --speed 60 --duration 5m --influx http://127.0.0.1:8086
+                                                                                 # 5 virtual hours, checked in InfluxDB
+  park-sim load --devices 10000 --rate 0.5 --duration 2m --report load.json      # 10,000 devices, 5,000 msg/s
+  park-sim load --devices 200 --rate 0 --messages 500                            # flat-out, 100,000 messages
+  park-sim record --out park.ndjson.gz --duration 10m
+  park-sim replay --in park.ndjson.gz --speed 10 --clones 5 --loops 2
+  park-sim generate --scenario science-city-demo --count 5 | head
+
+Exit code: 0 when the run met its objectives (every message acknowledged; for run, the scenario's
+objectives), 1 when not, 2 on a usage error.
 `;
 
 async function main(): Promise<number> {
@@ -32,61 +59,209 @@ async function main(): Promise<number> {
     allowPositionals: true,
     options: {
       url: { type: 'string', default: 'mqtt://127.0.0.1:1883' },
-      scenario: { type: 'string', default: 'science-city' },
-      devices: { type: 'string', default: '60' },
-      'interval-ms': { type: 'string', default: '1000' },
-      messages: { type: 'string' },
-      duration: { type: 'string' },
-      seed: { type: 'string', default: '1' },
       username: { type: 'string' },
       password: { type: 'string' },
       report: { type: 'string' },
+      scenario: { type: 'string', default: 'science-city-demo' },
+      duration: { type: 'string' },
+      speed: { type: 'string', default: '1' },
+      seed: { type: 'string' },
+      influx: { type: 'string' },
+      database: { type: 'string', default: 'telemetry' },
+      'broker-restart-cmd': { type: 'string' },
+      devices: { type: 'string', default: '100' },
+      rate: { type: 'string', default: '1' },
+      messages: { type: 'string' },
+      window: { type: 'string', default: '10' },
+      out: { type: 'string' },
+      in: { type: 'string' },
+      filter: { type: 'string', default: 'parks/#' },
+      clones: { type: 'string', default: '1' },
+      loops: { type: 'string', default: '1' },
+      'shift-ms': { type: 'string' },
+      count: { type: 'string', default: '20' },
+      start: { type: 'string', default: '1764000000000' },
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help || positionals[0] !== 'run') {
+  const command = positionals[0];
+  if (values.help || !command) {
     process.stdout.write(HELP);
     return values.help ? 0 : 2;
   }
-  if (values.scenario !== 'science-city')
-    throw new Error(`unknown scenario "${values.scenario}" (available: science-city)`);
-  const devices = scienceCityFleet(positiveInt(values.devices, '--devices'));
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   process.once('SIGTERM', () => controller.abort());
-  const tty = process.stdout.isTTY;
-  process.stdout.write(`park-sim: ${devices.length} Science City devices → ${values.url}\n`);
-  const report = await runFleet({
-    url: values.url,
-    devices,
-    intervalMs: nonNegativeInt(values['interval-ms'], '--interval-ms'),
-    ...(values.messages ? { messagesPerDevice: positiveInt(values.messages, '--messages') } : {}),
-    ...(values.duration ? { durationMs: positiveInt(values.duration, '--duration') * 1000 } : {}),
-    seed: nonNegativeInt(values.seed, '--seed'),
-    ...(values.username ? { username: values.username, password: values.password ?? '' } : {}),
-    signal: controller.signal,
-    onProgress: (r) => process.stdout.write(tty ? `\r${line(r)}   ` : `${line(r)}\n`),
-  });
-  if (tty) process.stdout.write('\n');
-  const { perDevice: _perDevice, ...summary } = report;
-  console.table(summary);
-  if (values.report) await writeFile(values.report, `${JSON.stringify(report, null, 2)}\n`);
-  return report.failed === 0 && report.acked === report.sent ? 0 : 1;
+  const credentials = values.username
+    ? { username: values.username, password: values.password ?? '' }
+    : {};
+  const signal = controller.signal;
+
+  switch (command) {
+    case 'run': {
+      const scenario = await loadScenario(values.scenario);
+      if (values.seed !== undefined) scenario.seed = int(values.seed, '--seed', 0);
+      const durationMs = parseDuration(values.duration ?? '60s');
+      const speed = num(values.speed, '--speed');
+      const cmd = values['broker-restart-cmd'];
+      const progress = new Progress(`run ${scenario.name}`);
+      log(
+        `park-sim run: ${scenarioFleet(scenario).length} devices of "${scenario.name}" → ${values.url}, ${durationMs / 1000} s at ${speed}×`,
+      );
+      const report = await runScenario({
+        url: values.url,
+        scenario,
+        speed,
+        durationMs,
+        signal,
+        ...credentials,
+        ...(cmd
+          ? { restartBroker: () => Promise.resolve(void execSync(cmd, { stdio: 'inherit' })) }
+          : {}),
+        onFault: (fault, note) => log(`fault ${fault.kind} at ${fault.at} ms: ${note}`),
+        onProgress: (r, f) => progress.update(r, f),
+      });
+      progress.stop();
+      const verdict = await judge(
+        report,
+        scenario.objectives,
+        values.influx
+          ? {
+              influxUrl: values.influx,
+              database: values.database,
+              fleet: scenarioFleet(scenario),
+              fromMs: report.startMs,
+              toMs: report.endMs,
+            }
+          : undefined,
+      );
+      return finish(report, verdict, values.report);
+    }
+    case 'load': {
+      const devices = scienceCityFleet(int(values.devices, '--devices', 1));
+      const rate = num(values.rate, '--rate');
+      if (!values.messages && !values.duration)
+        throw new UsageError('load needs --messages or --duration');
+      const progress = new Progress('load');
+      const durationMs = values.duration ? parseDuration(values.duration) : undefined;
+      const messages = values.messages ? int(values.messages, '--messages', 1) : undefined;
+      log(
+        `park-sim load: ${devices.length} devices × ${rate > 0 ? `${rate} msg/s` : 'flat-out'} → ${values.url}`,
+      );
+      const report = await runLoad({
+        url: values.url,
+        devices,
+        ratePerDevice: rate,
+        window: int(values.window, '--window', 1),
+        signal,
+        ...credentials,
+        ...(durationMs !== undefined ? { durationMs } : {}),
+        ...(messages !== undefined ? { messagesPerDevice: messages } : {}),
+        onProgress: (r) =>
+          progress.update(
+            r,
+            durationMs
+              ? (r.elapsedS * 1000) / durationMs
+              : r.sent / (devices.length * (messages ?? 1)),
+          ),
+      });
+      progress.stop();
+      return finish(
+        report,
+        await judge(report, { zeroLoss: false, minAckedShare: 1 }),
+        values.report,
+      );
+    }
+    case 'record': {
+      if (!values.out) throw new UsageError('record needs --out <file.ndjson.gz>');
+      log(`park-sim record: ${values.filter} from ${values.url} → ${values.out} (Ctrl-C to stop)`);
+      const result = await record({
+        url: values.url,
+        file: values.out,
+        filter: values.filter,
+        signal,
+        ...credentials,
+        ...(values.duration ? { durationMs: parseDuration(values.duration) } : {}),
+        ...(values.messages ? { maxMessages: int(values.messages, '--messages', 1) } : {}),
+        onProgress: (n) =>
+          process.stdout.isTTY && process.stdout.write(`\rrecorded ${n} messages `),
+      });
+      log(`\nrecorded ${result.messages} messages into ${result.file}`);
+      if (values.report) await writeFile(values.report, `${JSON.stringify(result, null, 2)}\n`);
+      return 0;
+    }
+    case 'replay': {
+      if (!values.in) throw new UsageError('replay needs --in <file.ndjson.gz>');
+      const progress = new Progress('replay');
+      const report = await replay({
+        url: values.url,
+        file: values.in,
+        speed: num(values.speed, '--speed'),
+        clones: int(values.clones, '--clones', 1),
+        loops: int(values.loops, '--loops', 1),
+        signal,
+        ...credentials,
+        ...(values['shift-ms'] !== undefined ? { shiftMs: Number(values['shift-ms']) } : {}),
+        onProgress: (r, f) => progress.update(r, f),
+      });
+      progress.stop();
+      log(`timestamps shifted by ${report.shiftMs} ms`);
+      return finish(
+        report,
+        await judge(report, { zeroLoss: false, minAckedShare: 1 }),
+        values.report,
+      );
+    }
+    case 'generate': {
+      const scenario = await loadScenario(values.scenario);
+      if (values.seed !== undefined) scenario.seed = int(values.seed, '--seed', 0);
+      const generator = new FleetGenerator(
+        scenarioFleet(scenario),
+        scenario,
+        int(values.start, '--start', 0),
+      );
+      let n = int(values.count, '--count', 1);
+      for (let t = generator.startMs; n > 0; t += 1000) {
+        for (const m of generator.until(t)) {
+          if (n-- <= 0) break;
+          process.stdout.write(`${m.device.deviceId} ${m.kind} ${wirePayload(m)}\n`);
+        }
+      }
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}" (run, load, record, replay, generate)`);
+  }
 }
 
-function line(r: RunReport): string {
-  return `t=${r.elapsedS.toFixed(0)}s sent=${r.sent} acked=${r.acked} failed=${r.failed} ${r.msgPerS} msg/s p99=${r.latencyMs.p99} ms`;
+async function finish(
+  report: RunReport,
+  verdict: Verdict,
+  reportFile: string | undefined,
+): Promise<number> {
+  console.table(summaryRows(report));
+  console.table(verdict.rows.map((r) => ({ ...r, pass: r.pass ? 'PASS' : 'FAIL' })));
+  log(`verdict: ${verdict.pass ? 'PASS' : 'FAIL'}`);
+  if (reportFile)
+    await writeFile(reportFile, `${JSON.stringify({ ...report, verdict }, null, 2)}\n`);
+  return verdict.pass ? 0 : 1;
 }
 
-function positiveInt(text: string | undefined, name: string): number {
+class UsageError extends Error {}
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function num(text: string | undefined, name: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${name} must be a non-negative number`);
   return n;
 }
 
-function nonNegativeInt(text: string | undefined, name: string): number {
+function int(text: string | undefined, name: string, min: number): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer`);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} must be an integer ≥ ${min}`);
   return n;
 }
 
@@ -94,6 +269,6 @@ main().then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`park-sim: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(2);
+    process.exit(error instanceof UsageError ? 2 : 1);
   },
 );

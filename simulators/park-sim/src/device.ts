@@ -1,100 +1,259 @@
-import { formatTopic, type FieldValue } from '@parkpulse/telemetry';
 import mqtt, { type MqttClient } from 'mqtt';
-import type { DeviceSpec } from './fleet.js';
-import { SignalModel } from './signals.js';
 
-export interface SentMessage {
+export interface DeviceAddress {
+  readonly park: string;
+  readonly site: string;
+  readonly assetType: string;
   readonly deviceId: string;
-  readonly topic: string;
-  readonly seq: number;
-  readonly ts: number;
-  readonly metrics: Record<string, FieldValue>;
 }
 
 export interface DeviceCounters {
-  sent: number;
+  /** Telemetry samples handed to the device (sent now or buffered). */
+  samples: number;
+  /** Samples in messages the broker acknowledged. */
+  samplesAcked: number;
+  /** MQTT messages published (any channel) and acknowledged. */
+  messages: number;
   acked: number;
   failed: number;
+  /** Malformed messages sent on purpose (expected dead letters, not counted as samples). */
+  malformed: number;
+  connects: number;
+  /** Samples waiting in the offline buffer now. */
+  buffered: number;
+  /** Samples dropped because the offline buffer was full. */
+  droppedOffline: number;
 }
 
+export interface DeviceOptions {
+  readonly url: string;
+  readonly username?: string;
+  readonly password?: string;
+  /** Reconnect back-off: first delay and ceiling, ms; each attempt waits a random 50–100 % of it. */
+  readonly backoffMs?: { readonly min: number; readonly max: number };
+  /** Samples kept while offline (oldest dropped beyond it). */
+  readonly bufferLimit?: number;
+  readonly rng?: () => number;
+  /** Latency sink: publish → PUBACK, ms. */
+  readonly latencies?: number[];
+  /** Called on every (re)connect with the time it happened. */
+  readonly onConnect?: (deviceId: string, atMs: number, reconnect: boolean) => void;
+}
+
+const BATCH_LIMIT = 1000;
+
 /**
- * One simulated device: its own MQTT connection (client id = device id), `online` retained on
- * its status channel and `offline` as its last will, QoS-1 telemetry with `seq` and `ts`.
+ * One simulated device on its own MQTT connection (client id = device id): `online` retained on
+ * its status channel and `offline` as its last will; QoS-1 telemetry; while the connection is
+ * down, samples are buffered and uploaded as batches (`{"samples": [...]}`) after reconnecting,
+ * which happens with exponential back-off and jitter so that a fleet does not storm the broker.
  */
 export class SimDevice {
-  readonly counters: DeviceCounters = { sent: 0, acked: 0, failed: 0 };
+  readonly counters: DeviceCounters = {
+    samples: 0,
+    samplesAcked: 0,
+    messages: 0,
+    acked: 0,
+    failed: 0,
+    malformed: 0,
+    connects: 0,
+    buffered: 0,
+    droppedOffline: 0,
+  };
+  readonly topics: { readonly telemetry: string; readonly status: string; readonly event: string };
   private client: MqttClient | undefined;
-  private readonly model: SignalModel;
-  private readonly telemetryTopic: string;
-  private readonly statusTopic: string;
-  private seq = 0;
-  private lastTs = 0;
+  private buffer: string[] = [];
+  /** QoS-1 publishes without PUBACK yet, by our own id: resent after a reconnect (see publish()). */
+  private readonly inflight = new Map<
+    number,
+    {
+      topic: string;
+      payload: string | Buffer;
+      samples: number;
+      started: number;
+      resolve: (ok: boolean) => void;
+    }
+  >();
+  private nextId = 0;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private closing = false;
+  private readonly rng: () => number;
 
   constructor(
-    readonly spec: DeviceSpec,
-    seed: number,
+    readonly address: DeviceAddress,
+    private readonly options: DeviceOptions,
   ) {
-    this.model = new SignalModel(spec.asset, spec.deviceId, seed);
-    const address = {
-      park: spec.park,
-      site: spec.site,
-      assetType: spec.asset.id,
-      deviceId: spec.deviceId,
+    const base = `parks/${address.park}/${address.site}/${address.assetType}/${address.deviceId}`;
+    this.topics = {
+      telemetry: `${base}/telemetry`,
+      status: `${base}/status`,
+      event: `${base}/event`,
     };
-    this.telemetryTopic = formatTopic({ ...address, channel: 'telemetry' });
-    this.statusTopic = formatTopic({ ...address, channel: 'status' });
+    this.rng = options.rng ?? Math.random;
   }
 
-  async connect(
-    url: string,
-    credentials: { username?: string; password?: string } = {},
-  ): Promise<void> {
-    this.client = await mqtt.connectAsync(url, {
-      clientId: this.spec.deviceId,
+  get deviceId(): string {
+    return this.address.deviceId;
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  /** Connects (resolves on the first CONNACK) and announces `online`. */
+  async connect(): Promise<void> {
+    this.closing = false;
+    const client = mqtt.connect(this.options.url, {
+      clientId: this.address.deviceId,
       clean: true,
       keepalive: 30,
-      reconnectPeriod: 1000,
+      reconnectPeriod: 0, // reconnection is ours: back-off with jitter
       connectTimeout: 30_000,
-      will: { topic: this.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
-      ...credentials,
+      will: { topic: this.topics.status, payload: Buffer.from('offline'), qos: 1, retain: true },
+      ...(this.options.username
+        ? { username: this.options.username, password: this.options.password ?? '' }
+        : {}),
     });
-    await this.client.publishAsync(this.statusTopic, 'online', { qos: 1, retain: true });
+    this.client = client;
+    client.on('connect', () => {
+      this.counters.connects++;
+      this.options.onConnect?.(this.deviceId, Date.now(), this.counters.connects > 1);
+      this.attempt = 0;
+      client.publish(this.topics.status, 'online', { qos: 1, retain: true });
+      this.resendInflight();
+      this.flushBuffer();
+    });
+    client.on('close', () => this.scheduleReconnect());
+    client.on('error', () => undefined); // surfaced as 'close'; counted as reconnects
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('close', () =>
+        this.counters.connects === 0
+          ? reject(new Error(`${this.deviceId}: could not connect to ${this.options.url}`))
+          : undefined,
+      );
+    });
   }
 
-  /** Publishes the next telemetry sample at QoS 1; resolves on PUBACK (or counts a failure). */
-  async publishNext(latencies: number[], onSent?: (m: SentMessage) => void): Promise<void> {
-    const client = this.client;
-    if (!client) throw new Error(`${this.spec.deviceId} is not connected`);
-    const now = Date.now();
-    const dtS =
-      this.lastTs === 0
-        ? this.spec.asset.reportIntervalS
-        : Math.max(0.001, (now - this.lastTs) / 1000);
-    // Unique per device: InfluxDB keeps one point per series and timestamp.
-    const ts = Math.max(now, this.lastTs + 1);
-    this.lastTs = ts;
-    const seq = ++this.seq;
-    const metrics = this.model.next(dtS);
-    const payload = JSON.stringify({ ts, seq, metrics });
-    this.counters.sent++;
-    onSent?.({ deviceId: this.spec.deviceId, topic: this.telemetryTopic, seq, ts, metrics });
-    const started = performance.now();
-    try {
-      await client.publishAsync(this.telemetryTopic, payload, { qos: 1 });
-      this.counters.acked++;
-      latencies.push(performance.now() - started);
-    } catch {
-      this.counters.failed++;
+  /**
+   * Publishes one telemetry sample (JSON object), or buffers it while offline. Resolves true on
+   * PUBACK, false when the publish failed or the sample went to the offline buffer.
+   */
+  sendSample(sample: object): Promise<boolean> {
+    this.counters.samples++;
+    const json = JSON.stringify(sample);
+    if (!this.connected) {
+      this.buffer.push(json);
+      if (this.buffer.length > (this.options.bufferLimit ?? 10_000)) {
+        this.buffer.shift();
+        this.counters.droppedOffline++;
+      }
+      this.counters.buffered = this.buffer.length;
+      return Promise.resolve(false);
     }
+    return this.publish(this.topics.telemetry, json, 1);
   }
 
-  /** Graceful: `offline` retained, then DISCONNECT (so no last will). */
-  async disconnect(): Promise<void> {
+  /** Publishes an event (QoS 1), if connected. */
+  sendEvent(event: object): void {
+    if (this.connected) void this.publish(this.topics.event, JSON.stringify(event), 0);
+  }
+
+  /** Publishes a payload the contract refuses, on purpose. */
+  sendMalformed(payload: string | Buffer): void {
+    if (!this.connected) return;
+    this.counters.malformed++;
+    void this.publish(this.topics.telemetry, payload, 0);
+  }
+
+  /** Publishes anything (replay); `samples` = telemetry samples it carries. */
+  sendRaw(topic: string, payload: string | Buffer, samples = 0): Promise<boolean> {
+    this.counters.samples += samples;
+    return this.connected ? this.publish(topic, payload, samples) : Promise.resolve(false);
+  }
+
+  /** Drops the connection without DISCONNECT (the broker publishes the last will). */
+  drop(): void {
+    this.client?.stream.destroy();
+  }
+
+  /** Graceful: `offline` retained, then DISCONNECT. Buffered samples that never got out stay counted as not acknowledged. */
+  async close(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.reconnectTimer);
     const client = this.client;
     if (!client) return;
-    await client
-      .publishAsync(this.statusTopic, 'offline', { qos: 1, retain: true })
-      .catch(() => undefined);
-    await client.endAsync();
+    if (client.connected)
+      await client
+        .publishAsync(this.topics.status, 'offline', { qos: 1, retain: true })
+        .catch(() => undefined);
+    await client.endAsync().catch(() => undefined);
+  }
+
+  /** True when every message handed to MQTT got its PUBACK (or failed) and nothing is buffered. */
+  get settled(): boolean {
+    return this.buffer.length === 0 && this.inflight.size === 0;
+  }
+
+  /**
+   * QoS 1 at least once, with our own bookkeeping: MQTT.js 5 can lose the callback of a publish
+   * that was on the wire when the connection dropped (seen when the broker restarts), so every
+   * publish stays in `inflight` until its first PUBACK and is sent again after each reconnect. A
+   * duplicate is harmless — the same sample carries the same timestamp — and only the first
+   * PUBACK counts.
+   */
+  private publish(topic: string, payload: string | Buffer, samples: number): Promise<boolean> {
+    this.counters.messages++;
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.inflight.set(id, { topic, payload, samples, started: performance.now(), resolve });
+      this.transmit(id);
+    });
+  }
+
+  private transmit(id: number): void {
+    const entry = this.inflight.get(id);
+    if (!entry || !this.client) return;
+    this.client.publish(entry.topic, entry.payload, { qos: 1 }, (error) => {
+      const current = this.inflight.get(id);
+      if (!current) return; // already acknowledged through another copy
+      if (error) {
+        if (this.connected) {
+          this.inflight.delete(id);
+          this.counters.failed++;
+          current.resolve(false);
+        }
+        return; // offline: resent after the reconnect
+      }
+      this.inflight.delete(id);
+      this.counters.acked++;
+      this.counters.samplesAcked += current.samples;
+      this.options.latencies?.push(performance.now() - current.started);
+      current.resolve(true);
+    });
+  }
+
+  private resendInflight(): void {
+    for (const id of [...this.inflight.keys()]) this.transmit(id);
+  }
+
+  private flushBuffer(): void {
+    while (this.buffer.length > 0 && this.connected) {
+      const chunk = this.buffer.splice(0, BATCH_LIMIT);
+      void this.publish(this.topics.telemetry, `{"samples":[${chunk.join(',')}]}`, chunk.length);
+    }
+    this.counters.buffered = this.buffer.length;
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closing || this.reconnectTimer) return;
+    const { min, max } = this.options.backoffMs ?? { min: 1000, max: 30_000 };
+    const ceiling = Math.min(max, min * 2 ** this.attempt++);
+    const delay = ceiling * (0.5 + 0.5 * this.rng());
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (!this.closing) this.client?.reconnect();
+    }, delay);
   }
 }

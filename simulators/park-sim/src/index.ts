@@ -1,5 +1,25 @@
-export { SimDevice, type SentMessage } from './device.js';
-export { scienceCityFleet, type DeviceSpec } from './fleet.js';
+export { SimDevice, type DeviceAddress, type DeviceCounters } from './device.js';
+export { SCIENCE_CITY_MIX, scienceCityFleet, type DeviceSpec } from './fleet.js';
+export {
+  FleetGenerator,
+  scenarioFleet,
+  wirePayload,
+  type FleetDevice,
+  type SimMessage,
+} from './generator.js';
+export { runLoad, type LoadOptions, type SentSample } from './modes/load.js';
+export { record, type RecordOptions } from './modes/record.js';
+export { replay, restamp, type ReplayOptions } from './modes/replay.js';
+export { runScenario, type RunOptions } from './modes/run.js';
+export { readRecording, type RecordedMessage } from './recording.js';
+export { summarise, type RunReport } from './report.js';
 export { createRng, hashString } from './rng.js';
-export { runFleet, type RunOptions, type RunReport } from './run.js';
-export { SignalModel } from './signals.js';
+export {
+  SCENARIO_DIR,
+  loadScenario,
+  parseDuration,
+  parseScenario,
+  type Fault,
+  type Scenario,
+} from './scenario.js';
+export { countStored, judge, type Verdict } from './verdict.js';

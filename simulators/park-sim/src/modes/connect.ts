@@ -1,0 +1,48 @@
+import { SimDevice, type DeviceOptions } from '../device.js';
+import type { FleetDevice } from '../generator.js';
+import { createRng } from '../rng.js';
+
+export interface FleetConnection {
+  readonly url: string;
+  readonly username?: string;
+  readonly password?: string;
+  readonly seed?: number;
+  readonly onConnect?: DeviceOptions['onConnect'];
+}
+
+/** One SimDevice per fleet device, connected in waves of 50 (a real fleet does not arrive in one millisecond). */
+export async function connectFleet(
+  fleet: readonly FleetDevice[],
+  options: FleetConnection,
+  latencies: number[],
+): Promise<SimDevice[]> {
+  const rng = createRng((options.seed ?? 1) ^ 0xc0ffee);
+  const devices = fleet.map(
+    (d) =>
+      new SimDevice(
+        { park: d.park, site: d.site, assetType: d.asset.id, deviceId: d.deviceId },
+        {
+          url: options.url,
+          ...(options.username
+            ? { username: options.username, password: options.password ?? '' }
+            : {}),
+          rng,
+          latencies,
+          ...(options.onConnect ? { onConnect: options.onConnect } : {}),
+        },
+      ),
+  );
+  for (let i = 0; i < devices.length; i += 50)
+    await Promise.all(devices.slice(i, i + 50).map((d) => d.connect()));
+  return devices;
+}
+
+/** Waits until every device has its acknowledgements (or `timeoutMs` passes). */
+export async function settle(devices: readonly SimDevice[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (devices.some((d) => !d.settled) && Date.now() < deadline) await sleep(20);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,143 @@
+import type { SimDevice } from '../device.js';
+import { FleetGenerator, scenarioFleet, wirePayload, type SimMessage } from '../generator.js';
+import { summarise, type RunReport } from '../report.js';
+import { createRng } from '../rng.js';
+import type { Fault, Scenario } from '../scenario.js';
+import { connectFleet, settle, sleep } from './connect.js';
+
+export interface RunOptions {
+  readonly url: string;
+  readonly scenario: Scenario;
+  /** Virtual seconds per real second. */
+  readonly speed?: number;
+  readonly durationMs: number;
+  /**
+   * Virtual start time. Default: `now − duration × (speed − 1)`, so that virtual time reaches the
+   * present exactly at the end and no timestamp is ever in the future.
+   */
+  readonly startMs?: number;
+  readonly username?: string;
+  readonly password?: string;
+  /** Called for the `broker-restart` fault (the simulator does not own the broker). */
+  readonly restartBroker?: () => Promise<void>;
+  readonly onMessage?: (message: SimMessage, wire: string) => void;
+  readonly onConnect?: (deviceId: string, atMs: number, reconnect: boolean) => void;
+  readonly onFault?: (fault: Fault, note: string) => void;
+  readonly onProgress?: (report: RunReport, progress: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+const TICK_MS = 50;
+
+/**
+ * `run`: a scenario's fleet live, at a speed factor, for a duration, with the scenario's faults at
+ * their times (real time since the start of publishing).
+ */
+export async function runScenario(
+  options: RunOptions,
+): Promise<RunReport & { readonly startMs: number; readonly endMs: number }> {
+  const speed = options.speed ?? 1;
+  const fleet = scenarioFleet(options.scenario);
+  const startMs = options.startMs ?? Math.round(Date.now() - options.durationMs * (speed - 1));
+  const generator = new FleetGenerator(fleet, options.scenario, startMs);
+  const latencies: number[] = [];
+  const devices = await connectFleet(fleet, { ...options, seed: options.scenario.seed }, latencies);
+  const rng = createRng(options.scenario.seed ^ 0xfa017);
+  const pendingFaults = [...options.scenario.faults].sort((a, b) => a.at - b.at);
+  const started = performance.now();
+  const report = () => summarise('run', devices, latencies, (performance.now() - started) / 1000);
+  let progressTimer: NodeJS.Timeout | undefined;
+  if (options.onProgress) {
+    progressTimer = setInterval(
+      () =>
+        options.onProgress?.(
+          report(),
+          Math.min(1, (performance.now() - started) / options.durationMs),
+        ),
+      1000,
+    );
+  }
+  const faultWork: Promise<void>[] = [];
+  try {
+    for (;;) {
+      const elapsed = performance.now() - started;
+      while (pendingFaults.length > 0 && pendingFaults[0]!.at <= elapsed) {
+        faultWork.push(inject(pendingFaults.shift()!, devices, rng, options));
+      }
+      const virtualNow = startMs + Math.min(elapsed, options.durationMs) * speed;
+      for (const message of generator.until(virtualNow))
+        dispatch(message, devices[message.device.index]!, options);
+      if (elapsed >= options.durationMs || options.signal?.aborted) break;
+      await sleep(TICK_MS);
+    }
+    await Promise.all(faultWork);
+    await settle(devices, 60_000);
+  } finally {
+    clearInterval(progressTimer);
+    await Promise.all(devices.map((d) => d.close()));
+  }
+  return { ...report(), startMs, endMs: startMs + options.durationMs * speed };
+}
+
+function dispatch(message: SimMessage, device: SimDevice, options: RunOptions): void {
+  options.onMessage?.(message, wirePayload(message));
+  switch (message.kind) {
+    case 'telemetry':
+      void device.sendSample(message.payload);
+      return;
+    case 'event':
+      device.sendEvent(message.payload);
+      return;
+    case 'malformed':
+      device.sendMalformed(message.payload);
+      return;
+  }
+}
+
+async function inject(
+  fault: Fault,
+  devices: readonly SimDevice[],
+  rng: () => number,
+  options: RunOptions,
+): Promise<void> {
+  switch (fault.kind) {
+    case 'broker-restart':
+      if (!options.restartBroker) {
+        options.onFault?.(
+          fault,
+          'skipped: no way to restart the broker was given (--broker-restart-cmd)',
+        );
+        return;
+      }
+      options.onFault?.(fault, 'restarting the broker');
+      await options.restartBroker();
+      return;
+    case 'reconnect-storm': {
+      const victims = devices.filter(() => rng() < fault.share);
+      options.onFault?.(fault, `dropping ${victims.length} connections at once`);
+      for (const d of victims) d.drop();
+      return;
+    }
+    case 'flap': {
+      const device =
+        devices.find((d) => d.deviceId === fault.device) ??
+        devices[Math.floor(rng() * devices.length)]!;
+      options.onFault?.(
+        fault,
+        `${device.deviceId} drops ${fault.times} times every ${fault.every} ms`,
+      );
+      for (let i = 0; i < fault.times; i++) {
+        device.drop();
+        await sleep(fault.every);
+      }
+      return;
+    }
+    case 'malformed-burst':
+      options.onFault?.(fault, `${fault.count} malformed messages`);
+      for (let i = 0; i < fault.count; i++)
+        devices[Math.floor(rng() * devices.length)]!.sendMalformed(
+          `{"burst": ${i}, "metrics": "not an object"}`,
+        );
+      return;
+  }
+}
