@@ -188,7 +188,10 @@ export class SimDevice {
       await client
         .publishAsync(this.topics.status, 'offline', { qos: 1, retain: true })
         .catch(() => undefined);
-    await client.endAsync().catch(() => undefined);
+    // A graceful end waits for MQTT.js's own in-flight list, which can hold a publish whose
+    // callback it lost (our ledger says all is acknowledged): do not wait on it forever.
+    const ended = await Promise.race([client.endAsync().then(() => true, () => true), sleep(2000).then(() => false)]);
+    if (!ended) await client.endAsync(true).catch(() => undefined);
   }
 
   /** True when every message handed to MQTT got its PUBACK (or failed) and nothing is buffered. */
@@ -256,4 +259,8 @@ export class SimDevice {
       if (!this.closing) this.client?.reconnect();
     }, delay);
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
 }

@@ -127,6 +127,8 @@ async function inject(
         `${device.deviceId} drops ${fault.times} times every ${fault.every} ms`,
       );
       for (let i = 0; i < fault.times; i++) {
+        // Each flap is a drop of a live connection: wait for the device to be back first.
+        for (let waited = 0; !device.connected && waited < 30_000; waited += 50) await sleep(50);
         device.drop();
         await sleep(fault.every);
       }
