@@ -10,6 +10,12 @@ export const BROKER_MAIN = join(ROOT, 'apps/broker/dist/main.js');
 export const INGESTION_MAIN = join(ROOT, 'apps/ingestion/dist/main.js');
 const LOG_DIR = mkdtempSync(join(tmpdir(), 'parkpulse-e2e-'));
 
+// Whatever happens to the test process (a hook timeout, Ctrl-C), its services go with it.
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** A platform process (broker or ingestion) run from its build, as in production. */
 export class ServiceProcess {
   private child: ChildProcess | undefined;
@@ -39,6 +45,8 @@ export class ServiceProcess {
     child.stdout.pipe(log);
     child.stderr.pipe(log);
     this.child = child;
+    running.add(child);
+    child.once('exit', () => running.delete(child));
     let gone = false;
     this.exited = new Promise((r) => child.once('exit', (code) => ((gone = true), r(code))));
     await waitFor(

@@ -27,7 +27,7 @@ export const SCIENCE_CITY_ASSETS: readonly AssetTypeSpec[] = [
         kind: 'counter',
         unit: 'short',
         min: 0,
-        description: 'Parts planned so far this shift',
+        description: 'Parts planned since commissioning (grows at the plan rate during shifts)',
       },
       good_count: {
         kind: 'counter',
