@@ -77,8 +77,15 @@ export async function startInfluxd(options: InfluxdOptions = {}): Promise<Influx
   );
   const child: ChildProcess = spawn(bin, ['-config', conf], { stdio: options.stdio ?? 'ignore' });
   let exited = false;
+  // If the process that started it dies without stop() (a test timeout, Ctrl-C), influxd goes too.
+  const orphanGuard = () => child.kill('SIGKILL');
+  process.once('exit', orphanGuard);
   const exit = new Promise<void>((resolve) =>
-    child.once('exit', () => ((exited = true), resolve())),
+    child.once('exit', () => {
+      exited = true;
+      process.off('exit', orphanGuard);
+      resolve();
+    }),
   );
   const url = `http://127.0.0.1:${port}`;
   try {
