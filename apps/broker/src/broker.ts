@@ -150,7 +150,13 @@ export async function startBroker(
       // Drain: read nothing more (no new PUBLISH is accepted, so no new PUBACK promises delivery),
       // and give what was accepted — already acknowledged to its publisher — the time to leave
       // the subscribers' socket buffers. Closing at once would drop those messages.
-      for (const stream of connections) stream.pause();
+      // Aedes reads through 'readable' events, so a stream's own pause() would not stop it:
+      // pause its clients instead (not in its typings, but part of its Client).
+      for (const client of Object.values(
+        (aedes as unknown as { clients: Record<string, { pause(): void }> }).clients,
+      )) {
+        client.pause();
+      }
       const deadline = Date.now() + DRAIN_TIMEOUT_MS;
       while ([...connections].some((c) => c.writableLength > 0) && Date.now() < deadline)
         await sleep(20);
@@ -169,6 +175,7 @@ export async function startBroker(
  */
 class StartupGate {
   private isOpen: boolean;
+  private readonly ready = new Set<string>();
   private readonly timer: NodeJS.Timeout | undefined;
 
   constructor(

@@ -32,7 +32,7 @@ export interface BrokerConfig {
   readonly statsIntervalMs: number;
   /**
    * Client ids of the ingestion's sessions. After a start, other clients are refused (CONNACK 3,
-   * server unavailable) until one of them has subscribed, or `startupGateMs` has passed: with
+   * server unavailable) until all of them have subscribed, or `startupGateMs` has passed: with
    * in-memory persistence a restarted broker has no session to queue messages for, so devices
    * that came back first would publish into the void. 0 disables the gate.
    */

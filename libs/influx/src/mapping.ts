@@ -69,6 +69,18 @@ export interface RejectRecord {
   readonly device?: string;
 }
 
+let lastUniqueMs = 0;
+
+/**
+ * Now in ms, but never the same value twice in this process: dead letters share their series
+ * (`reason`, `park`), and two in one millisecond would otherwise overwrite each other.
+ */
+export function uniqueNowMs(): number {
+  const now = Date.now();
+  lastUniqueMs = now > lastUniqueMs ? now : lastUniqueMs + 1;
+  return lastUniqueMs;
+}
+
 /** A dead letter (or a dropped field) as a point of `ingest_reject`. */
 export function rejectPoint(record: RejectRecord): Point {
   const point = new Point(MEASUREMENT.reject)

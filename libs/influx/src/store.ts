@@ -165,14 +165,16 @@ export function quoteString(value: string): string {
 
 function classifyWriteError(error: unknown): InfluxWriteError {
   if (error instanceof HttpError) {
-    // 400: a line was refused (parse error, field type conflict: a partial write); 413: the body
-    // is too large. Both are about the data. Anything else (401/403/404 while an operator fixes
-    // the config, 429, 5xx) is about the database, and data must wait for it rather than be lost.
-    const refused = error.statusCode === 400 || error.statusCode === 413;
+    // 4xx is about the data — 400 a line refused (parse error, field-type conflict: a partial
+    // write on 1.x), 413 too large, 422 (2.x) points refused, e.g. older than the bucket's
+    // retention — except 401/403/404/408/429, which are about the database or its configuration
+    // (being fixed by an operator): data must wait for those rather than be lost. 5xx: retry.
+    const status = error.statusCode;
+    const refused = status >= 400 && status < 500 && ![401, 403, 404, 408, 429].includes(status);
     return new InfluxWriteError(
-      `InfluxDB ${error.statusCode}: ${error.body ?? error.message}`,
+      `InfluxDB ${status}: ${error.body ?? error.message}`,
       !refused,
-      error.statusCode,
+      status,
     );
   }
   return new InfluxWriteError(describe(error), true);

@@ -11,7 +11,7 @@ import { runScenario } from './modes/run.js';
 import { Progress } from './progress.js';
 import { summaryRows, type RunReport } from './report.js';
 import { loadScenario, parseDuration } from './scenario.js';
-import { judge, type Verdict } from './verdict.js';
+import { countStored, judge, type Verdict } from './verdict.js';
 
 const HELP = `park-sim — simulated park fleets for ParkPulse: live runs, load, record and replay
 
@@ -104,6 +104,19 @@ async function main(): Promise<number> {
       const durationMs = parseDuration(values.duration ?? '60s');
       const speed = num(values.speed, '--speed');
       const cmd = values['broker-restart-cmd'];
+      if (!(speed > 0)) throw new UsageError('--speed must be > 0');
+      const startMs = Math.round(Date.now() - durationMs * Math.max(0, speed - 1));
+      const window = { fromMs: startMs, toMs: startMs + durationMs * speed };
+      const fleet = scenarioFleet(scenario);
+      // Points of earlier runs in the same window would make a lossy run look complete.
+      const baseline = values.influx
+        ? await countStored({
+            influxUrl: values.influx,
+            database: values.database,
+            fleet,
+            ...window,
+          })
+        : 0;
       const progress = new Progress(`run ${scenario.name}`);
       log(
         `park-sim run: ${scenarioFleet(scenario).length} devices of "${scenario.name}" → ${values.url}, ${durationMs / 1000} s at ${speed}×`,
@@ -113,6 +126,7 @@ async function main(): Promise<number> {
         scenario,
         speed,
         durationMs,
+        startMs,
         signal,
         ...credentials,
         ...(cmd
@@ -126,13 +140,7 @@ async function main(): Promise<number> {
         report,
         scenario.objectives,
         values.influx
-          ? {
-              influxUrl: values.influx,
-              database: values.database,
-              fleet: scenarioFleet(scenario),
-              fromMs: report.startMs,
-              toMs: report.endMs,
-            }
+          ? { influxUrl: values.influx, database: values.database, fleet, ...window, baseline }
           : undefined,
       );
       return finish(report, verdict, values.report);

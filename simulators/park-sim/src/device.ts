@@ -41,6 +41,7 @@ export interface DeviceOptions {
 }
 
 const BATCH_LIMIT = 1000;
+const BATCH_BYTES = 200 * 1024;
 
 /**
  * One simulated device on its own MQTT connection (client id = device id): `online` retained on
@@ -190,7 +191,13 @@ export class SimDevice {
         .catch(() => undefined);
     // A graceful end waits for MQTT.js's own in-flight list, which can hold a publish whose
     // callback it lost (our ledger says all is acknowledged): do not wait on it forever.
-    const ended = await Promise.race([client.endAsync().then(() => true, () => true), sleep(2000).then(() => false)]);
+    const ended = await Promise.race([
+      client.endAsync().then(
+        () => true,
+        () => true,
+      ),
+      sleep(2000).then(() => false),
+    ]);
     if (!ended) await client.endAsync(true).catch(() => undefined);
   }
 
@@ -222,12 +229,15 @@ export class SimDevice {
       const current = this.inflight.get(id);
       if (!current) return; // already acknowledged through another copy
       if (error) {
-        if (this.connected) {
+        // A dropped connection fails every in-flight callback ("Connection closed"), sometimes
+        // before `connected` turns false: keep the message for the resend after the reconnect.
+        // Only a device that is closing gives up.
+        if (this.closing) {
           this.inflight.delete(id);
           this.counters.failed++;
           current.resolve(false);
         }
-        return; // offline: resent after the reconnect
+        return;
       }
       this.inflight.delete(id);
       this.counters.acked++;
@@ -243,7 +253,16 @@ export class SimDevice {
 
   private flushBuffer(): void {
     while (this.buffer.length > 0 && this.connected) {
-      const chunk = this.buffer.splice(0, BATCH_LIMIT);
+      // At most 1,000 samples and well under the contract's 256 KiB per message.
+      let n = 0;
+      let bytes = 16;
+      while (
+        n < this.buffer.length &&
+        n < BATCH_LIMIT &&
+        bytes + this.buffer[n]!.length + 1 <= BATCH_BYTES
+      )
+        bytes += this.buffer[n++]!.length + 1;
+      const chunk = this.buffer.splice(0, Math.max(1, n));
       void this.publish(this.topics.telemetry, `{"samples":[${chunk.join(',')}]}`, chunk.length);
     }
     this.counters.buffered = this.buffer.length;

@@ -26,6 +26,8 @@ export interface StoreCheck {
   readonly toMs: number;
   /** How long to wait for the ingestion to catch up. */
   readonly waitMs?: number;
+  /** Samples already there before the run (same devices, same window), subtracted. */
+  readonly baseline?: number;
 }
 
 /** Counts the samples stored for the fleet's devices in the window (the `seq` field of each point). */
@@ -96,7 +98,7 @@ export async function judge(
   if (objectives.zeroLoss && check) {
     const deadline = Date.now() + (check.waitMs ?? 30_000);
     for (;;) {
-      stored = await countStored(check);
+      stored = (await countStored(check)) - (check.baseline ?? 0);
       if (stored >= report.acked || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 500));
     }

@@ -37,6 +37,7 @@ const schema = z.object({
   BATCH_FLUSH_MS: env.int(50, 1),
   WRITE_CONCURRENCY: env.int(2, 1),
   MAX_PENDING_MESSAGES: env.int(20_000, 1),
+  MAX_QUEUED_POINTS: env.int(200_000, 1),
   MAX_PAYLOAD_BYTES: env.int(DEFAULT_LIMITS.maxPayloadBytes, 64),
   MAX_BATCH_SAMPLES: env.int(DEFAULT_LIMITS.maxBatchSamples, 1),
   TS_MAX_PAST_MS: env.int(DEFAULT_LIMITS.maxPastMs),
@@ -57,6 +58,8 @@ export interface IngestionConfig {
     readonly topics: readonly string[];
     /** Unacknowledged messages held before the consumer stops reading (back-pressure). */
     readonly maxPending: number;
+    /** Points queued for InfluxDB before the consumer stops reading (back-pressure). */
+    readonly maxQueuedPoints: number;
   };
   readonly influx: InfluxConfig & { readonly createDatabase: boolean };
   readonly batch: {
@@ -85,6 +88,7 @@ export function loadIngestionConfig(source: NodeJS.ProcessEnv = process.env): In
       keepaliveS: e.MQTT_KEEPALIVE_S,
       topics: e.INGEST_TOPICS,
       maxPending: e.MAX_PENDING_MESSAGES,
+      maxQueuedPoints: e.MAX_QUEUED_POINTS,
     },
     influx: {
       url: e.INFLUX_URL,

@@ -82,6 +82,8 @@ export class IngestMetrics {
   });
   /** Messages received and not yet acknowledged, now. */
   pendingNow = 0;
+  /** Points waiting for a write, now. */
+  queuedPointsNow = 0;
   readonly queuedPoints = new Gauge({
     name: 'parkpulse_ingest_queued_points',
     help: 'Points waiting for a write',
@@ -131,6 +133,11 @@ export class IngestMetrics {
     this.totals.writeErrors++;
     this.writeErrorCounter.inc({ kind });
     if (kind === 'retriable') this.influxUp.set(0);
+  }
+
+  setQueuedPoints(count: number): void {
+    this.queuedPointsNow = count;
+    this.queuedPoints.set(count);
   }
 
   setPending(count: number): void {

@@ -45,6 +45,7 @@ export class MqttConsumer implements OnApplicationShutdown {
   private consuming = true;
   private connectedNow = false;
   private connectWaiters: (() => void)[] = [];
+  private readonly connackTimers = new WeakMap<Socket, NodeJS.Timeout>();
 
   constructor(
     @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
@@ -101,6 +102,16 @@ export class MqttConsumer implements OnApplicationShutdown {
         ? tlsConnect({ host: url.hostname, port, servername: url.hostname })
         : tcpConnect({ host: url.hostname, port });
     socket.setNoDelay(true);
+    socket.setKeepAlive(true, this.config.mqtt.keepaliveS * 1000);
+    // No CONNACK within a keep-alive period (a stalled broker, a load balancer with no backend):
+    // give up on this socket and reconnect.
+    const connackTimer = setTimeout(() => {
+      this.logger.warn(`no CONNACK within ${this.config.mqtt.keepaliveS} s: reconnecting`);
+      socket.destroy();
+    }, this.config.mqtt.keepaliveS * 1000);
+    connackTimer.unref();
+    socket.once('close', () => clearTimeout(connackTimer));
+    this.connackTimers.set(socket, connackTimer);
     this.socket = socket;
     const parser = mqttPacket.parser({ protocolVersion: PROTOCOL_VERSION });
     const acks = new OrderedAcks<number>((messageIds) =>
@@ -151,6 +162,7 @@ export class MqttConsumer implements OnApplicationShutdown {
   ): void {
     switch (packet.cmd) {
       case 'connack': {
+        clearTimeout(this.connackTimers.get(socket));
         if (packet.returnCode !== 0) {
           this.logger.error(`broker refused the connection (CONNACK ${packet.returnCode ?? '?'})`);
           socket.destroy();
@@ -194,7 +206,7 @@ export class MqttConsumer implements OnApplicationShutdown {
     let ack: () => void;
     if (packet.qos === 1 && packet.messageId !== undefined) {
       ack = acks.add(packet.messageId);
-      if (acks.size >= this.config.mqtt.maxPending && !this.paused) {
+      if (!this.paused && this.overloaded(acks.size, 1)) {
         // Back-pressure: stop reading; the broker queues for us until writes catch up.
         this.paused = true;
         this.socket?.pause();
@@ -222,17 +234,34 @@ export class MqttConsumer implements OnApplicationShutdown {
     this.metrics.acked(messageIds.length);
     const pending = this.acks?.size ?? 0;
     this.metrics.setPending(pending);
-    if (this.paused && pending <= this.config.mqtt.maxPending / 2 && this.consuming) {
+    if (this.paused && !this.overloaded(pending, 0.5) && this.consuming) {
       this.paused = false;
+      this.lastHeard = Date.now();
       socket.resume();
     }
+  }
+
+  /**
+   * Too much waiting for storage: unacknowledged messages, or points queued for InfluxDB (a
+   * message may carry 1,000 samples, so counting messages alone does not bound memory).
+   * `share` < 1 is the low-water mark for resuming.
+   */
+  private overloaded(pending: number, share: number): boolean {
+    return (
+      pending >= this.config.mqtt.maxPending * share ||
+      this.metrics.queuedPointsNow >= this.config.mqtt.maxQueuedPoints * share
+    );
   }
 
   private startKeepalive(socket: Socket): void {
     clearInterval(this.keepaliveTimer);
     const periodMs = (this.config.mqtt.keepaliveS * 1000) / 2;
     this.keepaliveTimer = setInterval(() => {
-      if (Date.now() - this.lastHeard > this.config.mqtt.keepaliveS * 1500) {
+      // While paused we read nothing, PINGRESPs included: silence then says nothing about the
+      // broker (TCP keep-alive watches the peer meanwhile).
+      if (this.paused || !this.consuming) {
+        this.lastHeard = Date.now();
+      } else if (Date.now() - this.lastHeard > this.config.mqtt.keepaliveS * 1500) {
         this.logger.warn('broker silent for 1.5 × keep-alive: reconnecting');
         socket.destroy();
         return;

@@ -1,6 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Point } from '@influxdata/influxdb-client';
-import { eventPoint, rejectPoint, statusPoint, telemetryPoints } from '@parkpulse/influx';
+import {
+  eventPoint,
+  rejectPoint,
+  statusPoint,
+  telemetryPoints,
+  uniqueNowMs,
+} from '@parkpulse/influx';
 import {
   decodeEvent,
   decodeStatus,
@@ -24,8 +30,6 @@ import { PlatformStats } from './platform-stats.service.js';
  */
 @Injectable()
 export class IngestPipeline {
-  /** Last timestamp given to a dead letter: each gets its own ms so none overwrites another. */
-  private lastRejectTs = 0;
   /** Last status stored per device (`park/site/device` → online), to skip retained replays. */
   private readonly lastStatus = new Map<string, boolean>();
 
@@ -113,10 +117,8 @@ export class IngestPipeline {
     detail: string,
     topic?: ParsedTopic,
   ): Point {
-    const now = Date.now();
-    this.lastRejectTs = now > this.lastRejectTs ? now : this.lastRejectTs + 1;
     return rejectPoint({
-      ts: this.lastRejectTs,
+      ts: uniqueNowMs(),
       reason,
       topic: topicText,
       detail,

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Point } from '@influxdata/influxdb-client';
-import { InfluxWriteError, rejectPoint } from '@parkpulse/influx';
+import { InfluxWriteError, rejectPoint, uniqueNowMs } from '@parkpulse/influx';
 import { INGESTION_CONFIG, type IngestionConfig } from '../config/ingestion-config.js';
 import { IngestMetrics } from '../metrics/ingest-metrics.service.js';
 import { InfluxStoreProvider } from './influx-store.provider.js';
@@ -47,7 +47,7 @@ export class BatchWriter {
   submit(submission: Submission): void {
     this.queue.push(submission);
     this.queuedPoints += submission.points.length;
-    this.metrics.queuedPoints.set(this.queuedPoints);
+    this.metrics.setQueuedPoints(this.queuedPoints);
     if (this.queuedPoints >= this.config.batch.maxPoints) this.pump();
     else this.timer ??= setTimeout(() => this.pump(), this.config.batch.flushMs);
   }
@@ -98,7 +98,7 @@ export class BatchWriter {
     const batch = this.queue.slice(0, n);
     this.queue = this.queue.slice(n);
     this.queuedPoints -= points;
-    this.metrics.queuedPoints.set(this.queuedPoints);
+    this.metrics.setQueuedPoints(this.queuedPoints);
     return batch;
   }
 
@@ -120,7 +120,7 @@ export class BatchWriter {
       }
       this.metrics.rejected('storage_rejected');
       const deadLetter = rejectPoint({
-        ts: Date.now(),
+        ts: uniqueNowMs(),
         reason: 'storage_rejected',
         topic: s.topic,
         detail: single.message,

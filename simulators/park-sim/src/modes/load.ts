@@ -82,7 +82,11 @@ export async function runLoad(options: LoadOptions): Promise<RunReport> {
           }
         } else {
           const lanes = Array.from({ length: options.window ?? 10 }, async () => {
-            while (more()) await next();
+            while (more()) {
+              // Offline, a sample only goes to the buffer: let timers and I/O (the reconnect) run.
+              if (!device.connected) await sleep(50);
+              await next();
+            }
           });
           await Promise.all(lanes);
         }

@@ -51,7 +51,12 @@ export async function replay(
   const span = Math.max(1, messages[messages.length - 1]!.t - t0 + 1);
   const started = Date.now();
   const realSpan = (span * loops) / speed;
-  const shiftMs = options.shiftMs ?? Math.round(started + realSpan - (t0 + span * loops));
+  if (!(speed > 0)) throw new Error('speed must be > 0');
+  // Faster than recorded: the last message lands on the moment it is sent; slower: the first
+  // does. Either way no timestamp is ahead of the moment its message is sent.
+  const shiftMs =
+    options.shiftMs ??
+    (speed >= 1 ? Math.round(started + realSpan - (t0 + span * loops)) : started - t0);
 
   // One connection per (device, clone).
   const latencies: number[] = [];

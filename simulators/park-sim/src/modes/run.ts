@@ -38,7 +38,11 @@ export async function runScenario(
 ): Promise<RunReport & { readonly startMs: number; readonly endMs: number }> {
   const speed = options.speed ?? 1;
   const fleet = scenarioFleet(options.scenario);
-  const startMs = options.startMs ?? Math.round(Date.now() - options.durationMs * (speed - 1));
+  if (!(speed > 0)) throw new Error('speed must be > 0');
+  // Slower than real time (speed < 1) starts now; faster starts in the past. Either way virtual
+  // time never passes the present, so no timestamp is in the future.
+  const startMs =
+    options.startMs ?? Math.round(Date.now() - options.durationMs * Math.max(0, speed - 1));
   const generator = new FleetGenerator(fleet, options.scenario, startMs);
   const latencies: number[] = [];
   const devices = await connectFleet(fleet, { ...options, seed: options.scenario.seed }, latencies);
