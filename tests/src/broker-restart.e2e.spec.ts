@@ -34,10 +34,7 @@ describe('the broker restarts under 200 devices', () => {
       url: platform.mqttUrl,
       scenario,
       durationMs: 10_000,
-      restartBroker: async () => {
-        await platform.broker.stop('SIGTERM');
-        await platform.broker.start();
-      },
+      restartBroker: () => platform.restartBroker(),
       onConnect: (_id, at, reconnect) => reconnect && reconnects.push(at),
     });
     verdict = await judge(

@@ -43,10 +43,7 @@ describe('park-sim faults: malformed burst, flapping device, reconnect storm, br
       url: platform.mqttUrl,
       scenario,
       durationMs: 12_000,
-      restartBroker: async () => {
-        await platform.broker.stop('SIGTERM');
-        await platform.broker.start();
-      },
+      restartBroker: () => platform.restartBroker(),
       onFault: (fault) => faults.push(fault.kind),
     });
     verdict = await judge(report, scenario.objectives, {

@@ -86,6 +86,8 @@ export interface Platform {
   readonly ingestionHttp: string;
   /** COUNT of one field over a measurement, optionally filtered (InfluxQL WHERE clause). */
   count(measurement: string, field: string, where?: string): Promise<number>;
+  /** SIGTERM to the broker, then a new broker process on the same ports. */
+  restartBroker(): Promise<void>;
   /** Polls `count` until it equals `expected` (or fails after `timeoutMs` with the last value). */
   waitForCount(
     measurement: string,
@@ -167,6 +169,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     ingestion,
     ingestionHttp: `http://127.0.0.1:${ingestionHttp}`,
     count,
+    async restartBroker() {
+      await broker.stop('SIGTERM');
+      await broker.start();
+    },
     async waitForCount(measurement, field, expected, where, timeoutMs = 60_000) {
       let last = -1;
       try {
