@@ -15,8 +15,7 @@ const cfg = {
   wsPort: Number(env.MQTT_WS_PORT ?? 8083),
   brokerHttp: Number(env.BROKER_HTTP_PORT ?? 9101),
   ingestionHttp: Number(env.INGESTION_HTTP_PORT ?? 9102),
-  devices: Number(env.SIM_DEVICES ?? 60),
-  intervalMs: Number(env.SIM_INTERVAL_MS ?? 1000),
+  scenario: env.SIM_SCENARIO ?? 'science-city-demo',
 };
 const DATA = join(ROOT, '.data');
 const children = [];
@@ -36,6 +35,9 @@ function start(name, args, extraEnv) {
     cwd: ROOT,
     env: { ...env, NO_COLOR: '1', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Own process group: Ctrl-C reaches only this script, which stops the services in order
+    // (simulator, ingestion — which flushes to InfluxDB — broker, then influxd).
+    detached: true,
   });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
@@ -96,6 +98,11 @@ async function stopAll(code = 0) {
   process.exit(code);
 }
 process.on('SIGINT', () => void stopAll());
+// Killed without a chance to stop in order: at least take the services along.
+process.on('exit', () => {
+  for (const { child } of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
 process.on('SIGTERM', () => void stopAll());
 
 try {
@@ -119,7 +126,11 @@ try {
   const { startInfluxd } = await import(join(ROOT, 'libs/dev-services/dist/index.js'));
   if (!(await portFree(cfg.influxPort)))
     throw new Error(`port ${cfg.influxPort} (InfluxDB) is in use: set INFLUX_PORT`);
-  influx = await startInfluxd({ dataDir: join(DATA, 'influxdb'), port: cfg.influxPort });
+  influx = await startInfluxd({
+    dataDir: join(DATA, 'influxdb'),
+    port: cfg.influxPort,
+    ownProcessGroup: true,
+  });
   console.log(`influxd     ${influx.url} (data in .data/influxdb)`);
 
   start('broker', ['apps/broker/dist/main.js'], {
@@ -147,13 +158,13 @@ try {
     'run',
     '--url',
     `mqtt://127.0.0.1:${cfg.mqttPort}`,
-    '--devices',
-    String(cfg.devices),
-    '--interval-ms',
-    String(cfg.intervalMs),
+    '--scenario',
+    cfg.scenario,
+    '--duration',
+    '720h',
   ]);
   console.log(
-    `simulator   ${cfg.devices} Science City devices, one message every ${cfg.intervalMs} ms each (logs in .data/logs)`,
+    `simulator   scenario ${cfg.scenario} (simulators/scenarios), live (logs in .data/logs)`,
   );
   console.log(
     `try:        curl -s 'http://127.0.0.1:${cfg.influxPort}/query?db=telemetry' --data-urlencode 'q=SELECT mean(spindle_load_pct) FROM cnc_machine WHERE time > now() - 1m GROUP BY site'`,

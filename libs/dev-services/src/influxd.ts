@@ -27,6 +27,11 @@ export interface InfluxdOptions {
   port?: number;
   /** Where influxd's own output goes: 'ignore' (default) or 'inherit'. */
   stdio?: 'ignore' | 'inherit';
+  /**
+   * Run influxd in its own process group, so that a Ctrl-C in the terminal reaches only the
+   * parent, which can then stop its services in order (influxd last).
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface InfluxdHandle {
@@ -75,7 +80,10 @@ export async function startInfluxd(options: InfluxdOptions = {}): Promise<Influx
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn(bin, ['-config', conf], { stdio: options.stdio ?? 'ignore' });
+  const child: ChildProcess = spawn(bin, ['-config', conf], {
+    stdio: options.stdio ?? 'ignore',
+    detached: options.ownProcessGroup ?? false,
+  });
   let exited = false;
   // If the process that started it dies without stop() (a test timeout, Ctrl-C), influxd goes too.
   const orphanGuard = () => child.kill('SIGKILL');
