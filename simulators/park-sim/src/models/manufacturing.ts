@@ -425,6 +425,58 @@ const CNC_PROFILE: MachineProfile = {
   repairMinutes: [15, 60],
 };
 
+interface VibrationLimits {
+  readonly normalMin: number;
+  readonly normalMax: number;
+  readonly warning: number;
+  readonly faultPeakMin: number;
+  readonly faultPeakMax: number;
+}
+
+/**
+ * Vibration that climbs from its normal level towards a fault peak while a fault's precursor
+ * runs, with one warning event per fault when it crosses the threshold (CNC spindle, robot wrist).
+ */
+class VibrationPrecursor {
+  private peak = 0;
+  private warned = false;
+
+  constructor(
+    private readonly limits: VibrationLimits,
+    private readonly part: string,
+  ) {}
+
+  /** Draws the fault peak when a precursor starts, forgets it when none runs. */
+  arm(p: number, r: Rng): void {
+    if (p > 0 && this.peak === 0)
+      this.peak = uniform(r, this.limits.faultPeakMin, this.limits.faultPeakMax);
+    if (p === 0) this.peak = 0;
+  }
+
+  /** The vibration at precursor progress `p` over the `normal` level; warns once on crossing. */
+  level(
+    normal: number,
+    p: number,
+    emit: (code: string, severity: EventSeverity, message: string) => void,
+  ): number {
+    const vib = normal + p * Math.max(0, this.peak - normal);
+    if (p > 0 && !this.warned && vib >= this.limits.warning) {
+      this.warned = true;
+      emit(
+        'VIBRATION_HIGH',
+        'warning',
+        `${this.part} vibration ${vib.toFixed(1)} mm/s above ${this.limits.warning} mm/s`,
+      );
+    }
+    return vib;
+  }
+
+  /** A new fault: the next precursor may warn again. */
+  rearm(): void {
+    this.warned = false;
+  }
+}
+
 class CncMachine extends MachineModel {
   private readonly ratedSpindleKw = uniform(this.rng, 11, 30);
   private readonly maxRpm = pick(this.rng, [12000, 15000, 20000, 24000]);
@@ -447,8 +499,7 @@ class CncMachine extends MachineModel {
   private toolChangeAt = 0;
   private wear = uniform(this.rng, 0, 60);
   private temp: number;
-  private peak = 0;
-  private warned = false;
+  private readonly precursor = new VibrationPrecursor(VIBRATION_LIMITS.cnc_machine, 'spindle');
   private rpm = 0;
   private feed = 0;
   private load = 0;
@@ -476,7 +527,7 @@ class CncMachine extends MachineModel {
 
   protected override onState(_from: MachineState, to: MachineState): void {
     if (to === 'setup') this.newJob();
-    if (to === 'fault') this.warned = false;
+    if (to === 'fault') this.precursor.rearm();
   }
 
   protected physics(t0: number, dtS: number): void {
@@ -487,13 +538,7 @@ class CncMachine extends MachineModel {
     this.loadNoise.step(dtS);
     this.rpmNoise.step(dtS);
     this.vibNoise.step(dtS);
-    if (p > 0 && this.peak === 0)
-      this.peak = uniform(
-        r,
-        VIBRATION_LIMITS.cnc_machine.faultPeakMin,
-        VIBRATION_LIMITS.cnc_machine.faultPeakMax,
-      );
-    if (p === 0) this.peak = 0;
+    this.precursor.arm(p, r);
 
     if (s === 'running') {
       this.rpm = this.rpmNominal * (1 + this.rpmNoise.value);
@@ -526,15 +571,7 @@ class CncMachine extends MachineModel {
             lim.normalMax,
           )
         : 0.12 + 0.5 * Math.abs(this.vibNoise.value);
-    this.vib = normal + p * Math.max(0, this.peak - normal);
-    if (p > 0 && !this.warned && this.vib >= lim.warning) {
-      this.warned = true;
-      this.emit(
-        'VIBRATION_HIGH',
-        'warning',
-        `spindle vibration ${this.vib.toFixed(1)} mm/s above ${lim.warning} mm/s`,
-      );
-    }
+    this.vib = this.precursor.level(normal, p, (c, sev, m) => this.emit(c, sev, m));
 
     const ambient = workshopTemp(t1, this.ambientOffset);
     const heat =
@@ -612,8 +649,7 @@ class IndustrialRobot extends MachineModel {
   private power = 0;
   private payload = 0;
   private vib = 0.1;
-  private peak = 0;
-  private warned = false;
+  private readonly precursor = new VibrationPrecursor(VIBRATION_LIMITS.industrial_robot, 'wrist');
 
   constructor(ctx: ModelContext, startMs: number) {
     super(ctx, startMs, 1, ROBOT_PROFILE);
@@ -632,7 +668,7 @@ class IndustrialRobot extends MachineModel {
 
   protected override onState(_from: MachineState, to: MachineState): void {
     if (to === 'setup') this.newProgram();
-    if (to === 'fault') this.warned = false;
+    if (to === 'fault') this.precursor.rearm();
   }
 
   protected physics(t0: number, dtS: number): void {
@@ -640,13 +676,7 @@ class IndustrialRobot extends MachineModel {
     const s = this.core.state;
     const p = this.core.precursor;
     this.vibNoise.step(dtS);
-    if (p > 0 && this.peak === 0)
-      this.peak = uniform(
-        r,
-        VIBRATION_LIMITS.industrial_robot.faultPeakMin,
-        VIBRATION_LIMITS.industrial_robot.faultPeakMax,
-      );
-    if (p === 0) this.peak = 0;
+    this.precursor.arm(p, r);
     let motion = 0;
     if (s === 'running') {
       this.progress += dtS / this.currentCycleS;
@@ -677,15 +707,7 @@ class IndustrialRobot extends MachineModel {
             lim.normalMax,
           )
         : 0.05 + 0.3 * Math.abs(this.vibNoise.value) + motion;
-    this.vib = normal + p * Math.max(0, this.peak - normal);
-    if (p > 0 && !this.warned && this.vib >= lim.warning) {
-      this.warned = true;
-      this.emit(
-        'VIBRATION_HIGH',
-        'warning',
-        `wrist vibration ${this.vib.toFixed(1)} mm/s above ${lim.warning} mm/s`,
-      );
-    }
+    this.vib = this.precursor.level(normal, p, (c, sev, m) => this.emit(c, sev, m));
     const ambient = workshopTemp(t0, this.ambientOffset);
     const heat = (30 * this.power) / (this.ratedKw + 0.5) + 8 * p;
     this.temp = lagToward(this.temp, ambient + 2 + heat, dtS, 1500);
