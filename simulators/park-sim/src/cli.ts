@@ -274,7 +274,8 @@ function int(text: string | undefined, name: string, min: number): number {
 }
 
 main().then(
-  (code) => process.exit(code),
+  // Exit once stdout has drained: into a pipe it is asynchronous, and exit() would cut it short.
+  (code) => process.stdout.write('', () => process.exit(code)),
   (error: unknown) => {
     process.stderr.write(`park-sim: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(error instanceof UsageError ? 2 : 1);
