@@ -94,7 +94,7 @@ export class PlatformStats implements OnModuleInit, OnApplicationShutdown {
       }
       return [point];
     } catch {
-      this.logger.debug?.('malformed broker stats ignored');
+      this.logger.debug('malformed broker stats ignored');
       return [];
     }
   }
