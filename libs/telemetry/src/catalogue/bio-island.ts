@@ -22,6 +22,7 @@ export const BIO_ISLAND_ASSETS: readonly AssetTypeSpec[] = [
         unit: 'pressurepa',
         min: -300,
         max: 300,
+        thresholds: { warning: -25, critical: -15 },
         description:
           'Lab pressure relative to the corridor (negative: about −15 to −60 in a BSL-3 cascade)',
       },
@@ -44,6 +45,7 @@ export const BIO_ISLAND_ASSETS: readonly AssetTypeSpec[] = [
         unit: 'short',
         min: 0,
         max: 100,
+        thresholds: { direction: 'below', warning: 10, critical: 6 },
         description: 'Air changes per hour (supply airflow / room volume)',
       },
       supply_airflow_m3_h: {
@@ -65,6 +67,7 @@ export const BIO_ISLAND_ASSETS: readonly AssetTypeSpec[] = [
         unit: 'pressurepa',
         min: 0,
         max: 2000,
+        thresholds: { warning: 400, critical: 500 },
         description: 'Pressure drop across the supply HEPA filter',
       },
       hepa_exhaust_dp_pa: {
@@ -72,6 +75,7 @@ export const BIO_ISLAND_ASSETS: readonly AssetTypeSpec[] = [
         unit: 'pressurepa',
         min: 0,
         max: 2000,
+        thresholds: { warning: 400, critical: 500 },
         description: 'Pressure drop across the exhaust HEPA filter',
       },
       exhaust_fan_speed_pct: {
@@ -119,6 +123,7 @@ export const BIO_ISLAND_ASSETS: readonly AssetTypeSpec[] = [
         unit: 'celsius',
         min: -95,
         max: 40,
+        thresholds: { warning: -75, critical: -70 },
         description: 'Cabinet air temperature (about −80 in operation)',
       },
       setpoint_c: {

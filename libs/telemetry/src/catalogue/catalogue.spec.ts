@@ -65,6 +65,24 @@ describe('asset catalogue', () => {
     }
   });
 
+  it('puts thresholds only on gauges, inside the physical range, warning before critical', () => {
+    let seen = 0;
+    for (const { asset, name, spec } of metrics) {
+      const t = spec.thresholds;
+      if (!t) continue;
+      seen++;
+      const label = `${asset}.${name}`;
+      expect(spec.kind, label).toBe('gauge');
+      for (const v of [t.warning, t.critical]) {
+        expect(v, label).toBeGreaterThanOrEqual(spec.min ?? -Infinity);
+        expect(v, label).toBeLessThanOrEqual(spec.max ?? Infinity);
+      }
+      if (t.direction === 'below') expect(t.warning, label).toBeGreaterThan(t.critical);
+      else expect(t.warning, label).toBeLessThan(t.critical);
+    }
+    expect(seen).toBeGreaterThanOrEqual(10);
+  });
+
   it('gives enums at least two distinct values', () => {
     for (const { asset, name, spec } of metrics) {
       if (spec.kind !== 'enum') continue;

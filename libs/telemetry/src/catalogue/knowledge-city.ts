@@ -30,6 +30,7 @@ export const KNOWLEDGE_CITY_ASSETS: readonly AssetTypeSpec[] = [
         unit: 'percent',
         min: 0,
         max: 100,
+        thresholds: { warning: 70, critical: 90 },
         description: 'Downlink physical resource block utilisation',
       },
       prb_utilisation_ul_pct: {
@@ -37,6 +38,7 @@ export const KNOWLEDGE_CITY_ASSETS: readonly AssetTypeSpec[] = [
         unit: 'percent',
         min: 0,
         max: 100,
+        thresholds: { warning: 70, critical: 90 },
         description: 'Uplink physical resource block utilisation',
       },
       connected_ue: {
@@ -72,6 +74,7 @@ export const KNOWLEDGE_CITY_ASSETS: readonly AssetTypeSpec[] = [
         unit: 'percent',
         min: 0,
         max: 100,
+        thresholds: { direction: 'below', warning: 99.5, critical: 99 },
         description: 'Time the cells were available over the last interval',
       },
       power_kw: {
@@ -160,6 +163,7 @@ export const KNOWLEDGE_CITY_ASSETS: readonly AssetTypeSpec[] = [
         unit: 'celsius',
         min: -10,
         max: 60,
+        thresholds: { warning: 27, critical: 32 },
         description: 'Front (inlet) air temperature',
       },
       outlet_temp_c: {

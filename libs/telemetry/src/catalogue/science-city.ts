@@ -41,6 +41,18 @@ export const SCIENCE_CITY_ASSETS: readonly AssetTypeSpec[] = [
         min: 0,
         description: 'Scrapped parts since commissioning',
       },
+      planned_time_s: {
+        kind: 'counter',
+        unit: 's',
+        min: 0,
+        description: 'Planned production time (time in shift) since commissioning',
+      },
+      run_time_s: {
+        kind: 'counter',
+        unit: 's',
+        min: 0,
+        description: 'Time in state running since commissioning',
+      },
       ideal_cycle_time_s: {
         kind: 'gauge',
         unit: 's',
@@ -97,6 +109,7 @@ export const SCIENCE_CITY_ASSETS: readonly AssetTypeSpec[] = [
         unit: 'suffix:mm/s',
         min: 0,
         max: 100,
+        thresholds: { warning: 4.5, critical: 7.1 },
         description: 'Spindle vibration velocity, RMS (ISO 10816)',
       },
       temperature_c: {
@@ -104,6 +117,7 @@ export const SCIENCE_CITY_ASSETS: readonly AssetTypeSpec[] = [
         unit: 'celsius',
         min: -20,
         max: 150,
+        thresholds: { warning: 65, critical: 80 },
         description: 'Spindle bearing temperature',
       },
       power_kw: {
@@ -130,6 +144,7 @@ export const SCIENCE_CITY_ASSETS: readonly AssetTypeSpec[] = [
         unit: 'percent',
         min: 0,
         max: 100,
+        thresholds: { warning: 80, critical: 95 },
         description: 'Wear of the active tool',
       },
       door_open: { kind: 'boolean', unit: '', description: 'Machine door open' },
@@ -160,6 +175,7 @@ export const SCIENCE_CITY_ASSETS: readonly AssetTypeSpec[] = [
         unit: 'celsius',
         min: -20,
         max: 150,
+        thresholds: { warning: 70, critical: 85 },
         description: 'Hottest joint motor temperature',
       },
       payload_kg: {
@@ -181,6 +197,7 @@ export const SCIENCE_CITY_ASSETS: readonly AssetTypeSpec[] = [
         unit: 'suffix:mm/s',
         min: 0,
         max: 100,
+        thresholds: { warning: 3.5, critical: 5.5 },
         description: 'Wrist vibration velocity, RMS',
       },
       error_code: {

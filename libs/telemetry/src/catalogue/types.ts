@@ -22,6 +22,16 @@ export interface ParkSpec {
  */
 export type MetricKind = 'gauge' | 'counter' | 'boolean' | 'enum';
 
+/**
+ * Where a gauge leaves its normal band: the values at which dashboards turn it orange and red and
+ * alerting looks. `above` (the default): higher is worse; `below`: lower is worse.
+ */
+export interface MetricThresholds {
+  readonly direction?: 'above' | 'below';
+  readonly warning: number;
+  readonly critical: number;
+}
+
 export interface MetricSpec {
   readonly kind: MetricKind;
   /** Unit as Grafana names it where possible (`celsius`, `kwatt`, `percent`…); '' for none. */
@@ -32,6 +42,8 @@ export interface MetricSpec {
   readonly max?: number;
   /** Allowed values of an `enum` metric. */
   readonly values?: readonly string[];
+  /** Operating limits of a gauge (dashboards' thresholds, alert rules, simulator precursors). */
+  readonly thresholds?: MetricThresholds;
   readonly description: string;
 }
 

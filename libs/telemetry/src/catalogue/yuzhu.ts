@@ -31,6 +31,7 @@ export const YUZHU_ASSETS: readonly AssetTypeSpec[] = [
         unit: 'none',
         min: 0.8,
         max: 10,
+        thresholds: { warning: 1.4, critical: 1.6 },
         description:
           'Power usage effectiveness, facility power / IT power (≥ 1 in theory, metering skew allowed)',
       },
@@ -59,6 +60,7 @@ export const YUZHU_ASSETS: readonly AssetTypeSpec[] = [
         unit: 'celsius',
         min: -10,
         max: 130,
+        thresholds: { warning: 83, critical: 90 },
         description: 'Hottest GPU die temperature in the cluster',
       },
       inlet_temp_c: {
@@ -66,6 +68,7 @@ export const YUZHU_ASSETS: readonly AssetTypeSpec[] = [
         unit: 'celsius',
         min: -10,
         max: 60,
+        thresholds: { warning: 27, critical: 32 },
         description: 'Mean server inlet (cold aisle) air temperature',
       },
       outlet_temp_c: {

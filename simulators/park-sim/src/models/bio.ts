@@ -234,7 +234,7 @@ export const FREEZER_BACKUP_ABOVE_SETPOINT_C = 15;
 export const FREEZER_ALARM_DELAY_S = 600;
 
 class UltraLowFreezer extends BaseModel {
-  private readonly setpoint = pick(this.rng, [-80, -80, -80, -86, -70]);
+  private readonly setpoint = pick(this.rng, [-80, -80, -80, -86, -78]);
   private readonly compressorKw = uniform(this.rng, 0.9, 1.3);
   private readonly ambientBase = uniform(this.rng, 20, 24);
   private readonly leakTauS = uniform(this.rng, 36_000, 48_000);

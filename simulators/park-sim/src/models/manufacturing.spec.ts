@@ -264,6 +264,35 @@ describe('production machines', () => {
     expect(made / planned).toBeLessThan(1.1);
   });
 
+  it('production line: OEE time base — planned time counts the shifts, run time the running state', () => {
+    const recs = simulate('production_line', 'line-1', 2, 10);
+    const first = recs[0]!.m;
+    const last = recs.at(-1)!.m;
+    const num = (m: Record<string, unknown>, k: string) => m[k] as number;
+    // sampled every 10 s: each interval counts in full towards its end state / shift slot
+    let running = 0;
+    let inShift = 0;
+    for (let i = 1; i < recs.length; i++) {
+      if (recs[i]!.m['state'] === 'running') running += 10;
+      if (shiftSlot(recs[i]!.t) !== 0) inShift += 10;
+    }
+    const planned = num(last, 'planned_time_s') - num(first, 'planned_time_s');
+    const run = num(last, 'run_time_s') - num(first, 'run_time_s');
+    expect(Math.abs(planned - inShift)).toBeLessThanOrEqual(20);
+    // the state changes between two samples, so a sampled run time is off by < 10 s per change
+    expect(Math.abs(run - running) / running).toBeLessThan(0.02);
+    const good = num(last, 'good_count') - num(first, 'good_count');
+    const scrap = num(last, 'scrap_count') - num(first, 'scrap_count');
+    const ideal = num(last, 'ideal_cycle_time_s');
+    const availability = run / planned;
+    const performance = (ideal * (good + scrap)) / run;
+    const quality = good / (good + scrap);
+    for (const f of [availability, performance, quality]) {
+      expect(f).toBeGreaterThan(0.5);
+      expect(f).toBeLessThanOrEqual(1);
+    }
+  });
+
   it('agv: missions in the shifts, charging when low, odometer integrates speed', () => {
     const recs = simulate('agv', 'agv-1', 2, 1);
     const states = new Set(recs.map((r) => r.m['state']));

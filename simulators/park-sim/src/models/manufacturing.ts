@@ -3,7 +3,7 @@
  * with a `state` runs the same shift-driven state machine (MachineCore); the models around it
  * add the physics of the machine type (spindle, servo, barrel heaters, compressed air, line).
  */
-import type { FieldValue, MachineState } from '@parkpulse/telemetry';
+import { getAssetType, type FieldValue, type MachineState } from '@parkpulse/telemetry';
 import type { EventSeverity, ModelContext } from './model.js';
 import {
   Accumulator,
@@ -65,6 +65,14 @@ export const MEAN_RUN_HOURS_BETWEEN_FAULTS = {
   production_line: 8,
 } as const;
 
+/** The catalogue's warning threshold of a machine's vibration (the one dashboards draw). */
+function vibrationWarning(assetType: 'cnc_machine' | 'industrial_robot'): number {
+  const warning = getAssetType(assetType)?.metrics['vibration_mm_s']?.thresholds?.warning;
+  if (warning === undefined)
+    throw new Error(`catalogue: ${assetType}.vibration_mm_s has no thresholds`);
+  return warning;
+}
+
 /**
  * Vibration velocity (mm/s RMS) of the machines that report it: the band of normal running
  * (ISO 10816 zones A/B), the warning threshold crossed by a fault's precursor, and the range of
@@ -74,14 +82,14 @@ export const VIBRATION_LIMITS = {
   cnc_machine: {
     normalMin: 0.4,
     normalMax: 2.8,
-    warning: 4.5,
+    warning: vibrationWarning('cnc_machine'),
     faultPeakMin: 7.5,
     faultPeakMax: 14,
   },
   industrial_robot: {
     normalMin: 0.2,
     normalMax: 1.8,
-    warning: 3.5,
+    warning: vibrationWarning('industrial_robot'),
     faultPeakMin: 5.5,
     faultPeakMax: 10,
   },
@@ -1021,6 +1029,9 @@ class ProductionLine extends MachineModel {
   private scrap: number;
   private readonly performance: Ou;
   private power = 0;
+  /** Planned production time and running time since commissioning (OEE's time base), s. */
+  private plannedS: number;
+  private runS: number;
 
   constructor(ctx: ModelContext, startMs: number) {
     super(ctx, startMs, 2, LINE_PROFILE);
@@ -1034,13 +1045,20 @@ class ProductionLine extends MachineModel {
     this.good = total - this.scrap;
     this.made = new Accumulator(total);
     this.planned = new Accumulator(Math.round(total * uniform(this.rng, 1.08, 1.2)));
+    // the history before the simulation: planned parts at takt, made parts at ~92 % of ideal speed
+    this.plannedS = this.planned.count * this.taktS;
+    this.runS = Math.round((total * this.idealCycleS) / 0.92);
   }
 
   protected physics(t0: number, dtS: number): void {
     const s = this.core.state;
     const p = this.core.precursor;
     const t1 = t0 + dtS * SECOND_MS;
-    if (inShift(t1)) this.planned.add(dtS / this.taktS);
+    if (inShift(t1)) {
+      this.planned.add(dtS / this.taktS);
+      this.plannedS += dtS;
+    }
+    if (s === 'running') this.runS += dtS;
     const perf = clamp(this.performance.step(dtS) * (1 - 0.4 * p), 0.3, 1);
     if (s === 'running') {
       const n = this.made.add((dtS / this.idealCycleS) * perf);
@@ -1068,6 +1086,8 @@ class ProductionLine extends MachineModel {
       planned_output: this.planned.count,
       good_count: this.good,
       scrap_count: this.scrap,
+      planned_time_s: this.plannedS,
+      run_time_s: this.runS,
       ideal_cycle_time_s: this.idealCycleS,
       takt_time_s: this.taktS,
       power_kw: this.power,
