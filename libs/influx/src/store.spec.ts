@@ -75,8 +75,8 @@ describe('InfluxStore against a real influxd (v1 API)', () => {
   });
 
   it('writing the same point again overwrites it (what makes redelivery idempotent)', async () => {
-    const p = () =>
-      new Point('dedupe').tag('device', 'x').floatField('v', 1).timestamp(1_700_000_000_000);
+    const stamp = Date.now() - 60_000; // inside the raw tier's 30 days
+    const p = () => new Point('dedupe').tag('device', 'x').floatField('v', 1).timestamp(stamp);
     await store.write([p()]);
     await store.write([p(), p()]);
     const [series = []] = await store.query('SELECT COUNT("v") FROM "dedupe"');

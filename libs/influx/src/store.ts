@@ -8,6 +8,14 @@ import {
   type Transport,
 } from '@influxdata/influxdb-client';
 import type { InfluxConfig } from './config.js';
+import {
+  META_RETENTION_POLICY,
+  RAW_RETENTION_POLICY,
+  RETENTION_TIERS,
+  continuousQueries,
+  isOwnContinuousQuery,
+  rpConfigLines,
+} from './schema.js';
 import { V1CompatTransport } from './v1-transport.js';
 
 // The client logs every failed attempt to the console; the store reports failures as errors to
@@ -85,19 +93,27 @@ export class InfluxStore {
    */
   async write(points: readonly Point[]): Promise<void> {
     if (points.length === 0) return;
+    await this.writeTo(this.config.retentionPolicy, points.length, (api) =>
+      api.writePoints(points),
+    );
+  }
+
+  private async writeTo(
+    retentionPolicy: string,
+    count: number,
+    add: (api: ReturnType<InfluxDB['getWriteApi']>) => void,
+  ): Promise<void> {
     const bucket =
-      this.config.api === 'v1'
-        ? `${this.config.database}/${this.config.retentionPolicy}`
-        : this.config.bucket;
+      this.config.api === 'v1' ? `${this.config.database}/${retentionPolicy}` : this.config.bucket;
     const writeApi = this.client.getWriteApi(this.config.org, bucket, 'ms', {
-      batchSize: points.length + 1,
+      batchSize: count + 1,
       maxBatchBytes: Number.POSITIVE_INFINITY,
       flushInterval: 0,
       maxRetries: 0,
       gzipThreshold: this.config.gzipThreshold,
     });
     try {
-      writeApi.writePoints(points);
+      add(writeApi);
       await writeApi.flush();
     } catch (error) {
       throw classifyWriteError(error);
@@ -142,10 +158,45 @@ export class InfluxStore {
     }
   }
 
-  /** v1: creates the database when missing (idempotent); v2 buckets are provisioned outside. */
+  /**
+   * v1: creates what is missing of the storage layout (schema.ts) — the database, the retention
+   * tiers (raw becomes the default), the roll-up continuous queries (stale ones of ours are
+   * dropped) and the `rp_config` rows. Existing retention policies are never altered: their
+   * durations belong to the operator. v2 buckets are provisioned outside.
+   */
   async ensureDatabase(): Promise<void> {
     if (this.config.api !== 'v1') return;
-    await this.query(`CREATE DATABASE ${quoteIdent(this.config.database)}`);
+    const db = quoteIdent(this.config.database);
+    await this.query(`CREATE DATABASE ${db}`);
+    const [policies = []] = await this.query(`SHOW RETENTION POLICIES ON ${db}`);
+    const existing = new Set(
+      policies.flatMap((s) => (s.values ?? []).map((row) => String(row[0]))),
+    );
+    for (const tier of RETENTION_TIERS) {
+      if (existing.has(tier.name)) continue;
+      const isDefault = tier.name === RAW_RETENTION_POLICY ? ' DEFAULT' : '';
+      await this.query(
+        `CREATE RETENTION POLICY ${quoteIdent(tier.name)} ON ${db} DURATION ${tier.duration} REPLICATION 1${isDefault}`,
+      );
+    }
+    if (!existing.has(META_RETENTION_POLICY))
+      await this.query(
+        `CREATE RETENTION POLICY ${quoteIdent(META_RETENTION_POLICY)} ON ${db} DURATION INF REPLICATION 1`,
+      );
+    const [cqSeries = []] = await this.query('SHOW CONTINUOUS QUERIES');
+    const present = new Set(
+      cqSeries
+        .filter((s) => s.name === this.config.database)
+        .flatMap((s) => (s.values ?? []).map((row) => String(row[0]))),
+    );
+    const wanted = continuousQueries(this.config.database);
+    const wantedNames = new Set(wanted.map((cq) => cq.name));
+    for (const name of present)
+      if (isOwnContinuousQuery(name) && !wantedNames.has(name))
+        await this.query(`DROP CONTINUOUS QUERY ${quoteIdent(name)} ON ${db}`);
+    for (const cq of wanted) if (!present.has(cq.name)) await this.query(cq.statement);
+    const rpConfig = rpConfigLines();
+    await this.writeTo(META_RETENTION_POLICY, rpConfig.length, (api) => api.writeRecords(rpConfig));
   }
 
   close(): void {
