@@ -1,0 +1,89 @@
+import {
+  QueryVariableBuilder,
+  VariableRefresh,
+  VariableSort,
+} from '@grafana/grafana-foundation-sdk/dashboard';
+import { ASSET_TYPES } from '@parkpulse/telemetry';
+import { booleanMappings, stateTimeline, table, timeseries } from '../panels.js';
+import { DATASOURCE, influxql } from '../query.js';
+import { deviceVariable, parkVariable, rpVariable, siteVariable } from '../variables.js';
+import { UID, board } from './common.js';
+
+const ONE_DEVICE = `"park" =~ /^$park$/ AND "site" =~ /^$site$/ AND "device" = '$device'`;
+
+export function deviceDetail() {
+  const { dashboard, layout } = board(
+    UID.device,
+    'Device detail',
+    'Everything one device reported: every metric, its connection history and its events.',
+    ['device'],
+  );
+  // The asset type of the chosen device = the catalogue measurement that has its series.
+  const assetTypes = ASSET_TYPES.map((a) => a.id)
+    .sort()
+    .join('|');
+  dashboard
+    .withVariable(rpVariable())
+    .withVariable(parkVariable().multi(false).includeAll(false))
+    .withVariable(siteVariable('device_status').multi(false).includeAll(false))
+    .withVariable(deviceVariable('device_status', 'Device', false))
+    .withVariable(
+      new QueryVariableBuilder('asset')
+        .label('Asset type')
+        .datasource(DATASOURCE)
+        .query(
+          `SHOW MEASUREMENTS WITH MEASUREMENT =~ /^(${assetTypes})$/ WHERE "device" = '$device'`,
+        )
+        .refresh(VariableRefresh.OnDashboardLoad)
+        .sort(VariableSort.AlphabeticalAsc),
+    );
+  layout
+    .section('Telemetry')
+    .add(
+      table({
+        title: 'Latest values',
+        description: 'The last value of every metric in the time range.',
+        targets: influxql(
+          `SELECT last(*) FROM "$rp"."$asset" WHERE ${ONE_DEVICE} AND $timeFilter`,
+        ).table(),
+      }),
+      24,
+      5,
+    )
+    .add(
+      timeseries({
+        title: 'Numeric metrics',
+        description: 'Every numeric metric of the device (toggle series in the legend).',
+        targets: influxql(`
+          SELECT mean(*) FROM "$rp"."$asset" WHERE ${ONE_DEVICE} AND $timeFilter
+          GROUP BY time($__interval) fill(none)`).alias('$col'),
+      }),
+      24,
+      12,
+    )
+    .section('Connection and events')
+    .add(
+      stateTimeline({
+        title: 'Connection',
+        description: 'online / offline as the broker saw it (connect, disconnect, last will).',
+        mappings: booleanMappings('online', 'offline', 'true'),
+        targets: influxql(`
+          SELECT last("online") AS "online" FROM "device_status" WHERE ${ONE_DEVICE} AND time > now() - 30d
+          GROUP BY time($__interval) fill(previous)`),
+      }),
+      12,
+      6,
+    )
+    .add(
+      table({
+        title: 'Events',
+        description: 'Everything the device reported on its event channel, newest first.',
+        targets: influxql(`
+          SELECT "severity", "code", "message" FROM "device_event" WHERE ${ONE_DEVICE} AND $timeFilter
+          ORDER BY time DESC LIMIT 200`).table(),
+      }),
+      12,
+      6,
+    );
+  return dashboard;
+}

@@ -1,0 +1,134 @@
+import { DashboardLinkBuilder, DashboardLinkType } from '@grafana/grafana-foundation-sdk/dashboard';
+import { PARKS } from '@parkpulse/telemetry';
+import { barGauge, stat, table, timeseries } from '../panels.js';
+import { influxql, raw } from '../query.js';
+import { parkVariable, rpVariable } from '../variables.js';
+import { UID, board, deviceLink } from './common.js';
+
+/** Devices whose last connection status (connect, disconnect, last will) is `online` = true/false. */
+const byLastStatus = (online: boolean) => `
+  SELECT count("online") AS "devices" FROM (
+    SELECT last("online") AS "online" FROM "device_status"
+    WHERE "park" =~ /^$park$/ AND time > now() - 30d GROUP BY "park", "device")
+  WHERE "online" = ${online} GROUP BY "park"`;
+
+const AREA_UID: Record<string, string> = {
+  'science-city': UID.scienceCity,
+  yuzhu: UID.yuzhu,
+  'knowledge-city': UID.knowledgeCity,
+  'bio-island': UID.bioIsland,
+};
+
+export function overview() {
+  const { dashboard, layout } = board(
+    UID.overview,
+    'ParkPulse — park overview',
+    'All four parks at a glance: devices online and offline, telemetry rate, power and energy, active alarms; links into each area.',
+    ['overview'],
+  );
+  dashboard.withVariable(rpVariable()).withVariable(parkVariable());
+  for (const park of PARKS)
+    dashboard.link(
+      new DashboardLinkBuilder(park.name)
+        .type(DashboardLinkType.Link)
+        .url(`/d/${AREA_UID[park.id]}`)
+        .keepTime(true)
+        .tooltip(park.area),
+    );
+  layout
+    .section('Devices')
+    .add(
+      stat({
+        title: 'Online',
+        description: 'Devices whose last connection status is online (per park).',
+        unit: 'short',
+        steps: [{ value: null, color: 'green' }],
+        targets: influxql(byLastStatus(true)).alias('$tag_park'),
+      }),
+      8,
+      5,
+    )
+    .add(
+      stat({
+        title: 'Offline',
+        description: 'Devices that disconnected or whose last will was published (per park).',
+        unit: 'short',
+        steps: [
+          { value: null, color: 'green' },
+          { value: 1, color: 'orange' },
+        ],
+        targets: influxql(byLastStatus(false)).alias('$tag_park'),
+      }),
+      8,
+      5,
+    )
+    .add(
+      stat({
+        title: 'Active alarms',
+        description: 'Critical events in the last hour (per park).',
+        unit: 'short',
+        steps: [
+          { value: null, color: 'green' },
+          { value: 1, color: 'red' },
+        ],
+        targets: influxql(`
+          SELECT count("message") AS "alarms" FROM "device_event"
+          WHERE "park" =~ /^$park$/ AND "severity" = 'critical' AND time > now() - 1h GROUP BY "park"`).alias(
+          '$tag_park',
+        ),
+      }),
+      8,
+      5,
+    )
+    .section('Telemetry and energy')
+    .add(
+      timeseries({
+        title: 'Messages per second',
+        description: 'Telemetry messages taken in by the ingestion (all parks).',
+        unit: 'short',
+        targets: influxql(`
+          SELECT sum("messages_in") / sum("interval_s") AS "messages/s" FROM ${raw('platform_ingestion')}
+          WHERE $timeFilter GROUP BY time($__interval) fill(none)`),
+      }),
+      12,
+    )
+    .add(
+      timeseries({
+        title: 'Power by park',
+        description: 'Electrical power measured by the energy meters of each park.',
+        unit: 'kwatt',
+        targets: influxql(`
+          SELECT sum("p") FROM (
+            SELECT mean("active_power_kw") AS "p" FROM "$rp"."energy_meter"
+            WHERE "park" =~ /^$park$/ AND $timeFilter GROUP BY time($__interval), "park", "device" fill(none))
+          GROUP BY time($__interval), "park" fill(none)`).alias('$tag_park'),
+      }),
+      12,
+    )
+    .add(
+      barGauge({
+        title: 'Energy today',
+        description: 'Energy measured by the energy meters since local midnight (UTC+8), per park.',
+        unit: 'kwatth',
+        targets: influxql(`
+          SELECT sum("e") AS "kWh" FROM (
+            SELECT spread("energy_kwh") AS "e" FROM "$rp"."energy_meter"
+            WHERE "park" =~ /^$park$/ AND time >= now() - 1d GROUP BY time(1d, -8h), "park", "device")
+          WHERE time >= now() - 1d GROUP BY "park"`).alias('$tag_park'),
+      }),
+      12,
+    )
+    .add(
+      table({
+        title: 'Latest alarms',
+        description: 'Warnings and critical events of all parks, newest first.',
+        links: [deviceLink(true)],
+        targets: influxql(`
+          SELECT "severity", "code", "park", "site", "device", "message" FROM "device_event"
+          WHERE "park" =~ /^$park$/ AND "severity" =~ /^(warning|critical)$/ AND $timeFilter
+          ORDER BY time DESC LIMIT 100`).table(),
+      }),
+      12,
+    );
+  return dashboard;
+}
