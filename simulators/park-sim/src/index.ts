@@ -7,6 +7,7 @@ export {
   type FleetDevice,
   type SimMessage,
 } from './generator.js';
+export { backfill, type BackfillOptions, type BackfillResult } from './modes/backfill.js';
 export { runLoad, type LoadOptions, type SentSample } from './modes/load.js';
 export { record, type RecordOptions } from './modes/record.js';
 export { replay, restamp, type ReplayOptions } from './modes/replay.js';

@@ -8,6 +8,9 @@ export interface FleetConnection {
   readonly password?: string;
   readonly seed?: number;
   readonly onConnect?: DeviceOptions['onConnect'];
+  readonly bufferLimit?: number;
+  /** Create the devices without connecting them (they buffer until connect()). */
+  readonly offline?: boolean;
 }
 
 /** One SimDevice per fleet device, connected in waves of 50 (a real fleet does not arrive in one millisecond). */
@@ -29,12 +32,18 @@ export async function connectFleet(
           rng,
           latencies,
           ...(options.onConnect ? { onConnect: options.onConnect } : {}),
+          ...(options.bufferLimit ? { bufferLimit: options.bufferLimit } : {}),
         },
       ),
   );
+  if (!options.offline) await connectInWaves(devices);
+  return devices;
+}
+
+/** Connects devices 50 at a time. */
+export async function connectInWaves(devices: readonly SimDevice[]): Promise<void> {
   for (let i = 0; i < devices.length; i += 50)
     await Promise.all(devices.slice(i, i + 50).map((d) => d.connect()));
-  return devices;
 }
 
 /** Waits until every device has its acknowledgements (or `timeoutMs` passes). */
