@@ -1,45 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { quoteString } from '@parkpulse/influx';
 import { runLoad, scienceCityFleet, type RunReport, type SentSample } from '@parkpulse/park-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, metricValue, startPlatform, type Platform } from './support/platform.js';
-
-interface DashboardJson {
-  title: string;
-  panels: { title: string; targets?: { query?: string }[] }[];
-  templating: { list: { name: string; query: string | { query: string } }[] };
-}
-
-/**
- * Every provisioned dashboard, with its queries as Grafana sends them (All = `.*`). The interval is
- * short because this run lasts seconds: panels that difference consecutive buckets need several.
- */
-function dashboardQueries(): { dashboard: string; title: string; query: string }[] {
-  const dir = join(ROOT, 'deploy/grafana/dashboards');
-  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) =>
-    f.endsWith('.json'),
-  );
-  const substitute = (q: string) =>
-    q
-      .replace(/\$timeFilter/g, 'time > now() - 5m')
-      .replace(/\$__interval/g, '200ms')
-      .replace(/\$(site|device)\b/g, '.*');
-  return files.flatMap((file) => {
-    const d = JSON.parse(readFileSync(join(dir, file), 'utf8')) as DashboardJson;
-    const panels = d.panels.flatMap((p) =>
-      (p.targets ?? [])
-        .filter((t) => t.query)
-        .map((t) => ({ dashboard: d.title, title: p.title, query: substitute(t.query!) })),
-    );
-    const variables = d.templating.list.map((v) => ({
-      dashboard: d.title,
-      title: `$${v.name}`,
-      query: substitute(typeof v.query === 'string' ? v.query : v.query.query),
-    }));
-    return [...panels, ...variables];
-  });
-}
+import { metricValue, startPlatform, type Platform } from './support/platform.js';
 
 const DEVICES = 50;
 const PER_DEVICE = 200;
@@ -134,21 +96,6 @@ describe('pipeline: 50 simulated devices, 10,000 QoS-1 messages, through broker 
     );
     expect(series).toHaveLength(DEVICES);
     for (const s of series) expect(s.values[0]?.slice(1)).toEqual([true, false]);
-  });
-
-  it('runs every provisioned dashboard query without error, with data where this fleet writes any', async () => {
-    const queries = dashboardQueries();
-    expect(queries.length).toBeGreaterThanOrEqual(10);
-    // After the run every device has disconnected (none online) and none sent an event.
-    const mayBeEmpty = new Set(['Devices online', 'Alarms']);
-    for (const q of queries) {
-      const results = await platform.store.query(q.query).catch((e: Error) => {
-        throw new Error(`${q.dashboard} / ${q.title}: ${e.message}`);
-      });
-      const rows = results.flat().reduce((n, s) => n + s.values.length, 0);
-      if (!mayBeEmpty.has(q.title))
-        expect({ panel: q.title, hasRows: rows > 0 }).toEqual({ panel: q.title, hasRows: true });
-    }
   });
 
   it('reports its own figures to Prometheus and to platform_ingestion', async () => {

@@ -26,6 +26,8 @@ export class PlatformStats implements OnModuleInit, OnApplicationShutdown {
   private timer: NodeJS.Timeout | undefined;
   private previous: IngestTotals;
   private previousAt = Date.now();
+  /** Each broker's last totals, for per-interval counts (a dashboard cannot difference sparse counters cheaply). */
+  private readonly brokerTotals = new Map<string, { ts: number; in: number; out: number }>();
 
   constructor(
     @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
@@ -92,6 +94,17 @@ export class PlatformStats implements OnModuleInit, OnApplicationShutdown {
         const v = s[key];
         if (typeof v === 'number' && Number.isFinite(v)) point.floatField(field, v);
       }
+      const ts = Math.floor(s['ts']);
+      const totals = { ts, in: Number(s['messagesIn']), out: Number(s['messagesOut']) };
+      const before = this.brokerTotals.get(s['broker']);
+      // A broker restart resets its totals: that interval has no count.
+      if (before && totals.ts > before.ts && totals.in >= before.in && totals.out >= before.out)
+        point
+          .floatField('interval_s', (totals.ts - before.ts) / 1000)
+          .floatField('messages_in', totals.in - before.in)
+          .floatField('messages_out', totals.out - before.out);
+      if (Number.isFinite(totals.in) && Number.isFinite(totals.out))
+        this.brokerTotals.set(s['broker'], totals);
       return [point];
     } catch {
       this.logger.debug('malformed broker stats ignored');

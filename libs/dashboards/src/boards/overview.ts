@@ -64,8 +64,8 @@ export function overview() {
     )
     .add(
       stat({
-        title: 'Active alarms',
-        description: 'Critical events in the last hour (per park).',
+        title: 'Critical alarms',
+        description: 'Critical events in the time range (per park).',
         unit: 'short',
         steps: [
           { value: null, color: 'green' },
@@ -73,7 +73,7 @@ export function overview() {
         ],
         targets: influxql(`
           SELECT count("message") AS "alarms" FROM "device_event"
-          WHERE "park" =~ /^$park$/ AND "severity" = 'critical' AND time > now() - 1h GROUP BY "park"`).alias(
+          WHERE "park" =~ /^$park$/ AND "severity" = 'critical' AND $timeFilter GROUP BY "park"`).alias(
           '$tag_park',
         ),
       }),

@@ -128,8 +128,8 @@ export function platformHealth() {
           'Messages in (from publishers) and out (to subscribers) per second, per broker.',
         unit: 'short',
         targets: influxql(`
-          SELECT non_negative_derivative(last("messages_in_total"), 1s) AS "in/s",
-                 non_negative_derivative(last("messages_out_total"), 1s) AS "out/s"
+          SELECT sum("messages_in") / sum("interval_s") AS "in/s",
+                 sum("messages_out") / sum("interval_s") AS "out/s"
           FROM ${BROKER} WHERE $timeFilter GROUP BY time($__interval), "broker" fill(none)`).alias(
           '$tag_broker $col',
         ),

@@ -134,9 +134,12 @@ export function scienceCity() {
         unit: 'suffix: kWh/part',
         decimals: 3,
         min: 0,
+        // integral() and spread() cannot share a SELECT (their rows differ): one subquery each
         targets: influxql(`
-          SELECT integral("power_kw", 1h) / spread("good_count") AS "kWh per part"
-          FROM ${LINE} WHERE ${inScope()} GROUP BY "site", "device"`).alias('$tag_device'),
+          SELECT sum("kwh") / sum("parts") AS "kWh per part" FROM
+            (SELECT integral("power_kw", 1h) AS "kwh" FROM ${LINE} WHERE ${inScope()} GROUP BY "site", "device"),
+            (SELECT spread("good_count") AS "parts" FROM ${LINE} WHERE ${inScope()} GROUP BY "site", "device")
+          GROUP BY "site", "device"`).alias('$tag_device'),
       }),
       6,
     )
