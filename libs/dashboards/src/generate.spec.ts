@@ -3,7 +3,14 @@ import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ALERTS } from './alerts.js';
-import { ALERTING_FILE, DASHBOARD_DIR, DASHBOARDS, generate, outdated } from './generate.js';
+import {
+  ALERTING_FILE,
+  DASHBOARD_DIR,
+  DASHBOARDS,
+  INFLUX_INIT_FILE,
+  generate,
+  outdated,
+} from './generate.js';
 import { unresolvedVariables } from './grafana/index.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -132,6 +139,13 @@ describe('generated provisioning', () => {
     expect(file.groups[0]!.rules.map((r) => r.uid)).toEqual(ALERTS.map((a) => a.uid));
     expect(file.groups[0]!.interval).toBe('60s');
     expect(file.policies[0]!.receiver).toBe(file.contactPoints[0]!.name);
+  });
+
+  it('writes an InfluxDB init script the image can run: one statement per line, nothing else', () => {
+    const lines = read(INFLUX_INIT_FILE).split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines[0]).toBe('CREATE DATABASE "telemetry"');
+    for (const line of lines) expect(line).toMatch(/^(CREATE|INSERT) /);
   });
 
   it('is mounted by docker-compose where Grafana reads it', () => {

@@ -50,15 +50,9 @@ export function generate(): Map<string, string> {
       // through JSON: drops the SDK's marker functions, as JSON.stringify does for dashboards
       stringify(JSON.parse(JSON.stringify(alertingProvisioning())), { lineWidth: 0 }),
   );
-  files.set(
-    INFLUX_INIT_FILE,
-    `-- ${GENERATED}\n-- Run once by the InfluxDB 1.x image on an empty volume. The ingestion applies the same\n` +
-      '-- layout at start-up (and writes the rp_config rows the dashboards read).\n' +
-      schemaStatements('telemetry')
-        .map((s) => `${s};`)
-        .join('\n') +
-      '\n',
-  );
+  // One statement per line, no comments, no blank lines: the influxdb:1.x image runs the file
+  // with `influx -execute`, line by line (deploy/influxdb/README.md).
+  files.set(INFLUX_INIT_FILE, `${schemaStatements('telemetry').join('\n')}\n`);
   return files;
 }
 
