@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // `npm start`: the whole platform on this machine — a local influxd (data in .data/influxdb),
 // the broker, the ingestion and a simulated Science City fleet — with a live line of what flows.
-// Ctrl-C stops everything it started.
+// Before the fleet goes live, the last SIM_BACKFILL (default 2h; 0 = none) of the same scenario is
+// backfilled and rolled up, so that dashboards have history at once. Ctrl-C stops everything it
+// started.
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ROOT, ensureDependencies, ensureSystemPackages, run } from './prereqs.mjs';
@@ -16,6 +18,8 @@ const cfg = {
   brokerHttp: Number(env.BROKER_HTTP_PORT ?? 9101),
   ingestionHttp: Number(env.INGESTION_HTTP_PORT ?? 9102),
   scenario: env.SIM_SCENARIO ?? 'science-city-demo',
+  // History to upload before the live run (park-sim backfill --duration: 30m, 2h, …); 0 = none.
+  backfill: env.SIM_BACKFILL ?? '2h',
 };
 const DATA = join(ROOT, '.data');
 const children = [];
@@ -29,7 +33,7 @@ function portFree(port) {
   });
 }
 
-function start(name, args, extraEnv) {
+function start(name, args, extraEnv, { once = false } = {}) {
   const log = createWriteStream(join(DATA, 'logs', `${name}.log`), { flags: 'a' });
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
@@ -42,7 +46,7 @@ function start(name, args, extraEnv) {
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   child.on('exit', (code, signal) => {
-    if (!stopping)
+    if (!stopping && !once)
       console.error(`\n${name} exited (${code ?? signal}); see .data/logs/${name}.log`);
   });
   children.push({ name, child });
@@ -60,6 +64,61 @@ async function waitHealthy(name, url, timeoutMs = 30_000) {
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`${name} did not become healthy at ${url}; see .data/logs/${name}.log`);
+}
+
+// `park-sim backfill` of the scenario's last cfg.backfill, checked in InfluxDB (which also waits
+// for the ingestion to store all of it), then rolled up: the continuous queries only roll up
+// recent data, so the roll-ups of older history are made here (backfillStatements).
+async function backfill(influxUrl) {
+  console.log(`backfill    last ${cfg.backfill} of ${cfg.scenario} → broker, then rolled up …`);
+  const reportFile = join(DATA, 'logs', 'backfill.json');
+  rmSync(reportFile, { force: true });
+  const child = start(
+    'backfill',
+    [
+      'simulators/park-sim/dist/cli.js',
+      'backfill',
+      '--url',
+      `mqtt://127.0.0.1:${cfg.mqttPort}`,
+      '--scenario',
+      cfg.scenario,
+      '--duration',
+      cfg.backfill,
+      '--influx',
+      influxUrl,
+      '--report',
+      reportFile,
+    ],
+    {},
+    { once: true },
+  );
+  const code = await new Promise((r) => child.once('exit', (c, signal) => r(c ?? signal)));
+  if (stopping) await new Promise(() => {}); // stopAll() exits
+  // 0: stored; 1 with a report: uploaded, but the verdict failed. Otherwise nothing to roll up.
+  let report;
+  try {
+    report = JSON.parse(readFileSync(reportFile, 'utf8'));
+  } catch {
+    throw new Error(
+      `backfill of ${cfg.backfill} failed (${code}); see .data/logs/backfill.log (SIM_BACKFILL=0 skips it)`,
+    );
+  }
+  if (code !== 0) console.error('backfill    verdict FAIL (see .data/logs/backfill.log)');
+  const { backfillStatements } = await import('@parkpulse/influx');
+  const started = Date.now();
+  for (const q of backfillStatements('telemetry', report.startMs, report.endMs)) {
+    const res = await fetch(`${influxUrl}/query?db=telemetry`, {
+      method: 'POST',
+      body: new URLSearchParams({ q }),
+    });
+    const body = await res.json().catch(() => ({}));
+    const error = body.error ?? body.results?.find((r) => r.error)?.error;
+    if (!res.ok || error)
+      throw new Error(`rolling up the backfill failed: ${error ?? `HTTP ${res.status}`}`);
+  }
+  console.log(
+    `            ${report.verdict.stored ?? report.acked} samples stored (uploaded in ${report.elapsedS} s), rolled up in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
 }
 
 async function metrics(url) {
@@ -152,6 +211,8 @@ try {
   console.log(
     `ingestion   http://127.0.0.1:${cfg.ingestionHttp}/health  /metrics  → InfluxDB database "telemetry"`,
   );
+
+  if (cfg.backfill !== '0') await backfill(influx.url);
 
   start('simulator', [
     'simulators/park-sim/dist/cli.js',

@@ -26,7 +26,7 @@ describe('park-sim CLI (built)', () => {
   it('--help explains every command with examples', async () => {
     const { code, stdout } = await cli('--help');
     expect(code).toBe(0);
-    for (const command of ['run', 'load', 'record', 'replay', 'generate'])
+    for (const command of ['run', 'backfill', 'load', 'record', 'replay', 'generate'])
       expect(stdout).toMatch(new RegExp(`park-sim ${command} `));
   });
 
@@ -46,6 +46,59 @@ describe('park-sim CLI (built)', () => {
       '99',
     );
     expect(c.stdout).not.toBe(a.stdout);
+  });
+
+  describe('backfill: usage errors (exit 2), found before any connection', () => {
+    // A broker nobody listens on: an invocation that got past validation fails with 1, not 2.
+    const backfill = (...args: string[]) => cli('backfill', '--url', 'mqtt://127.0.0.1:1', ...args);
+    const HOUR = 3_600_000;
+
+    it.each([
+      ['no --duration', [], /needs --duration/],
+      ['a duration that is not one', ['--duration', 'soon'], /"soon" is not a duration/],
+      ['no history', ['--duration', '0s'], /> 0 and at most 7 days/],
+      ['more than 7 days', ['--duration', '169h'], /> 0 and at most 7 days/],
+      [
+        'an --end that is no time',
+        ['--duration', '2h', '--end', 'yesterday-ish'],
+        /epoch ms or an ISO time/,
+      ],
+      [
+        'an --end 1 h ahead (epoch ms)',
+        ['--duration', '2h', '--end', String(Date.now() + HOUR)],
+        /5 minutes in the future/,
+      ],
+      [
+        'an --end 10 min ahead (ISO)',
+        ['--duration', '2h', '--end', new Date(Date.now() + 10 * 60_000).toISOString()],
+        /5 minutes in the future/,
+      ],
+      [
+        'a start more than 7 days ago',
+        ['--duration', '120h', '--end', String(Date.now() - 72 * HOUR)],
+        /within the last 7 days/,
+      ],
+      ['a negative seed', ['--duration', '2h', '--seed=-1'], /--seed must be an integer ≥ 0/],
+    ])('%s', async (_label, args, message) => {
+      const { code, stderr } = await backfill(...args);
+      expect(stderr).toMatch(message);
+      expect(code).toBe(2);
+    });
+
+    it('takes 168h ending now, and an --end in the past as epoch ms or ISO time', async () => {
+      const scenario = ['--scenario', 'atlantis'];
+      // Past validation, the scenario is loaded (and here, missing): exit 1.
+      for (const args of [
+        ['--duration', '168h'],
+        ['--duration', '1h', '--end', String(Date.now() - 24 * HOUR)],
+        ['--duration', '30m', '--end', new Date(Date.now() - HOUR).toISOString()],
+        ['--duration', '2h', '--end', new Date(Date.now() + 60_000).toISOString()],
+      ]) {
+        const { code, stderr } = await backfill(...args, ...scenario);
+        expect(stderr).toMatch(/no scenario "atlantis"/);
+        expect(code).toBe(1);
+      }
+    });
   });
 
   it('says what is wrong: unknown command (2), unknown scenario (1)', async () => {

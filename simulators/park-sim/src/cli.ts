@@ -4,21 +4,23 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { scienceCityFleet } from './fleet.js';
 import { FleetGenerator, scenarioFleet, wirePayload } from './generator.js';
+import { backfill } from './modes/backfill.js';
 import { runLoad } from './modes/load.js';
 import { record } from './modes/record.js';
 import { replay } from './modes/replay.js';
 import { runScenario } from './modes/run.js';
 import { Progress } from './progress.js';
 import { summaryRows, type RunReport } from './report.js';
-import { loadScenario, parseDuration } from './scenario.js';
+import { loadScenario, parseDuration, ScenarioError } from './scenario.js';
 import { countStored, judge, type Verdict } from './verdict.js';
 
-const HELP = `park-sim — simulated park fleets for ParkPulse: live runs, load, record and replay
+const HELP = `park-sim — simulated park fleets for ParkPulse: live runs, backfill, load, record and replay
 
 Usage: park-sim <command> [options]
 
 Commands:
   run      a scenario's fleet live (simulators/scenarios/*.json), with its faults and a verdict
+  backfill a scenario's recent history at once, uploaded as devices upload their offline buffer
   load     N devices × a rate, or flat-out, bounded by a count or a time
   record   capture parks/# from a broker into a gzip NDJSON file
   replay   play a recording again: N× speed, timestamps shifted to now, cloned M×, looped
@@ -34,6 +36,9 @@ run:      --scenario <name|file.json> (default science-city-demo)  --duration <3
           --speed <x> (virtual seconds per second, default 1)  --seed <n> (overrides the scenario's)
           --influx <url> [--database telemetry]  check zero loss against InfluxDB after the run
           --broker-restart-cmd "<shell command>"  how to restart the broker for the broker-restart fault
+backfill: --scenario <name|file.json>  --duration <30m|2h|…> (> 0, at most 168h: the contract's 7 days)
+          --end <epoch ms | ISO time> (default now, at most 5 min ahead)  --seed <n>
+          --influx <url> [--database telemetry]  check zero loss against InfluxDB after the upload
 load:     --devices <n> (default 100)  --rate <msg/s per device, 0 = flat-out> (default 1)
           --messages <n per device> | --duration <30s|…>  --window <in-flight per device when flat-out> (default 10)
 record:   --out <file.ndjson.gz>  [--filter parks/#]  [--duration <…>] [--messages <n>]
@@ -44,6 +49,8 @@ Examples:
   park-sim run --scenario science-city-demo --duration 10m                       # the demo, live
   park-sim run --scenario four-areas --speed 60 --duration 5m --influx http://127.0.0.1:8086
                                                                                  # 5 virtual hours, checked in InfluxDB
+  park-sim backfill --scenario science-city-demo --duration 2h --influx http://127.0.0.1:8086
+                                                                                 # the last 2 hours, in seconds
   park-sim load --devices 10000 --rate 0.5 --duration 2m --report load.json      # 10,000 devices, 5,000 msg/s
   park-sim load --devices 200 --rate 0 --messages 500                            # flat-out, 100,000 messages
   park-sim record --out park.ndjson.gz --duration 10m
@@ -81,6 +88,7 @@ async function main(): Promise<number> {
       'shift-ms': { type: 'string' },
       count: { type: 'string', default: '20' },
       start: { type: 'string', default: '1764000000000' },
+      end: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -141,6 +149,71 @@ async function main(): Promise<number> {
         scenario.objectives,
         values.influx
           ? { influxUrl: values.influx, database: values.database, fleet, ...window, baseline }
+          : undefined,
+      );
+      return finish(report, verdict, values.report);
+    }
+    case 'backfill': {
+      if (!values.duration) throw new UsageError('backfill needs --duration <30m|2h|…>');
+      const durationMs = duration(values.duration, '--duration');
+      const now = Date.now();
+      const endMs = values.end === undefined ? now : instant(values.end, '--end');
+      // The telemetry contract refuses timestamps more than 5 minutes ahead or 7 days old.
+      if (!(durationMs > 0) || durationMs > MAX_HISTORY_MS)
+        throw new UsageError('--duration must be > 0 and at most 7 days (168h)');
+      if (endMs > now + MAX_AHEAD_MS)
+        throw new UsageError('--end must not be more than 5 minutes in the future');
+      if (endMs - durationMs < now - MAX_HISTORY_MS)
+        throw new UsageError(
+          '--end minus --duration must be within the last 7 days (older samples are refused)',
+        );
+      const scenario = await loadScenario(values.scenario);
+      if (values.seed !== undefined) scenario.seed = int(values.seed, '--seed', 0);
+      const fleet = scenarioFleet(scenario);
+      const window = { fromMs: endMs - durationMs, toMs: endMs };
+      const baseline = values.influx
+        ? await countStored({
+            influxUrl: values.influx,
+            database: values.database,
+            fleet,
+            ...window,
+          })
+        : 0;
+      if (baseline > 0 && values.end !== undefined)
+        log(
+          `note: ${baseline} samples of these devices are already stored in this window; a repeat ` +
+            'with the same --end and seed rewrites the same points, and the zero-loss check counts them as lost',
+        );
+      // All of it is generated before the upload, as a device's buffer is: memory grows with it.
+      const expected = fleet.reduce((n, d) => n + durationMs / d.intervalMs, 0);
+      log(
+        `park-sim backfill: ${fleet.length} devices of "${scenario.name}" → ${values.url}, ` +
+          `${new Date(window.fromMs).toISOString()} – ${new Date(endMs).toISOString()}, ≈ ${Math.round(expected)} samples`,
+      );
+      // backfill() cannot stop half-way: Ctrl-C or SIGTERM ends the process (last wills go out).
+      signal.addEventListener('abort', () => process.exit(130), { once: true });
+      // The devices (closed by now) stay out of the report: they do not serialise.
+      const { fleet: _devices, ...report } = await backfill({
+        url: values.url,
+        scenario,
+        durationMs,
+        endMs,
+        ...credentials,
+      });
+      // A bulk upload has no live latency objective: every sample acknowledged, and stored.
+      const verdict = await judge(
+        report,
+        { zeroLoss: true, minAckedShare: 1 },
+        values.influx
+          ? {
+              influxUrl: values.influx,
+              database: values.database,
+              fleet,
+              ...window,
+              baseline,
+              // The ingestion stores after the broker acknowledged: allow it ≥ 5,000 samples/s.
+              waitMs: Math.max(60_000, report.acked / 5),
+            }
           : undefined,
       );
       return finish(report, verdict, values.report);
@@ -238,7 +311,9 @@ async function main(): Promise<number> {
       return 0;
     }
     default:
-      throw new UsageError(`unknown command "${command}" (run, load, record, replay, generate)`);
+      throw new UsageError(
+        `unknown command "${command}" (run, backfill, load, record, replay, generate)`,
+      );
   }
 }
 
@@ -257,6 +332,9 @@ async function finish(
 
 class UsageError extends Error {}
 
+const MAX_HISTORY_MS = 7 * 86_400_000;
+const MAX_AHEAD_MS = 5 * 60_000;
+
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
 }
@@ -271,6 +349,23 @@ function int(text: string | undefined, name: string, min: number): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} must be an integer ≥ ${min}`);
   return n;
+}
+
+/** parseDuration, with a malformed value reported as a usage error. */
+function duration(text: string, name: string): number {
+  try {
+    return parseDuration(text);
+  } catch (error) {
+    if (error instanceof ScenarioError) throw new UsageError(`${name}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** An instant: epoch milliseconds or an ISO 8601 time. */
+function instant(text: string, name: string): number {
+  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (!Number.isSafeInteger(ms)) throw new UsageError(`${name} must be epoch ms or an ISO time`);
+  return ms;
 }
 
 main().then(
