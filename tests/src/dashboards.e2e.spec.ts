@@ -191,6 +191,7 @@ describe('dashboards: every panel and variable against the science-city-demo and
             rp: { value: 'raw', multi: false, includeAll: false },
             park: { value: 'science-city', multi: false, includeAll: false },
             site: { value: [LINE_SITE], multi: true, includeAll: true },
+            device: { value: [], multi: true, includeAll: true, allValue: '.*', isAll: true },
           },
         }),
       )

@@ -54,14 +54,16 @@ export const siteVariable = (measurement: string, label = 'Site') =>
     .includeAll(true)
     .allValue('.*');
 
-/** `$device` among the devices of the chosen park(s) and site(s) that report `measurement`. */
-export const deviceVariable = (measurement: string, label = 'Device', all = true) => {
+/**
+ * `$device` among the devices of the chosen park(s) and site(s) (that report `measurement`, when
+ * given).
+ */
+export const deviceVariable = (measurement?: string, label = 'Device', all = true) => {
+  const from = measurement ? `FROM ${q(measurement)} ` : '';
   const v = new QueryVariableBuilder('device')
     .label(label)
     .datasource(DATASOURCE)
-    .query(
-      `SHOW TAG VALUES FROM ${q(measurement)} WITH KEY = "device" WHERE ${matchVars('park', 'site')}`,
-    )
+    .query(`SHOW TAG VALUES ${from}WITH KEY = "device" WHERE ${matchVars('park', 'site')}`)
     .refresh(VariableRefresh.OnDashboardLoad)
     .sort(VariableSort.AlphabeticalAsc);
   return all ? v.multi(true).includeAll(true).allValue('.*') : v;

@@ -1,7 +1,7 @@
 import { metric } from '../fields.js';
 import { booleanMappings, fromCatalogue, stateTimeline, table, timeseries } from '../panels.js';
 import { influxql, tiered } from '../query.js';
-import { fixedPark, rpVariable, siteVariable } from '../variables.js';
+import { deviceVariable, fixedPark, rpVariable, siteVariable } from '../variables.js';
 import { UID, board, deviceLink, inScope } from './common.js';
 import { metricTrend } from './trend.js';
 
@@ -15,7 +15,8 @@ export function bioIsland() {
   dashboard
     .withVariable(rpVariable())
     .withVariable(fixedPark('bio-island'))
-    .withVariable(siteVariable('bsl_laboratory', 'Campus'));
+    .withVariable(siteVariable('bsl_laboratory', 'Campus'))
+    .withVariable(deviceVariable());
   const lab = tiered('bsl_laboratory');
   layout
     .section('Containment laboratories')

@@ -52,6 +52,6 @@ export const deviceLink = (fromTable = false) => {
   };
 };
 
-/** The standard condition of an area dashboard's panels. */
+/** The standard condition of an area dashboard's panels: its park, site(s), device(s), range. */
 export const inScope = (...tags: string[]) =>
-  `${matchVars(...(tags.length ? tags : ['park', 'site']))} AND $timeFilter`;
+  `${matchVars(...(tags.length ? tags : ['park', 'site', 'device']))} AND $timeFilter`;

@@ -1,4 +1,4 @@
-import { fixedPark, rpVariable, siteVariable } from '../variables.js';
+import { deviceVariable, fixedPark, rpVariable, siteVariable } from '../variables.js';
 import { UID, board } from './common.js';
 import { metricTrend, summedNow, summedTrend } from './trend.js';
 
@@ -12,7 +12,8 @@ export function knowledgeCity() {
   dashboard
     .withVariable(rpVariable())
     .withVariable(fixedPark('knowledge-city'))
-    .withVariable(siteVariable('base_station_5g'));
+    .withVariable(siteVariable('base_station_5g'))
+    .withVariable(deviceVariable());
   layout
     .section('5G base stations')
     .add(

@@ -1,7 +1,7 @@
 import { metric } from '../fields.js';
 import { barGauge, fromCatalogue } from '../panels.js';
 import { influxql, tiered } from '../query.js';
-import { fixedPark, rpVariable, siteVariable } from '../variables.js';
+import { deviceVariable, fixedPark, rpVariable, siteVariable } from '../variables.js';
 import { UID, board, inScope } from './common.js';
 import { metricTrend, summedNow, summedTrend } from './trend.js';
 
@@ -15,7 +15,8 @@ export function yuzhu() {
   dashboard
     .withVariable(rpVariable())
     .withVariable(fixedPark('yuzhu'))
-    .withVariable(siteVariable('energy_meter'));
+    .withVariable(siteVariable('energy_meter'))
+    .withVariable(deviceVariable());
   layout
     .section('Compute')
     .add(
