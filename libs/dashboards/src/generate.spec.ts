@@ -148,6 +148,15 @@ describe('generated provisioning', () => {
     for (const line of lines) expect(line).toMatch(/^(CREATE|INSERT) /);
   });
 
+  it('is built into the container image: every workspace manifest is copied before npm ci', () => {
+    const dockerfile = read('deploy/docker/Dockerfile');
+    const workspaces = ['apps', 'libs', 'simulators'].flatMap((dir) =>
+      readdirSync(join(ROOT, dir)).map((name) => `${dir}/${name}`),
+    );
+    for (const ws of [...workspaces, 'tests'])
+      expect(dockerfile).toContain(`COPY ${ws}/package.json ${ws}/`);
+  });
+
   it('is mounted by docker-compose where Grafana reads it', () => {
     const compose = parse(read('docker-compose.yml')) as {
       services: Record<string, { volumes?: string[]; environment?: Record<string, string> }>;
