@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -151,7 +151,9 @@ describe('generated provisioning', () => {
   it('is built into the container image: every workspace manifest is copied before npm ci', () => {
     const dockerfile = read('deploy/docker/Dockerfile');
     const workspaces = ['apps', 'libs', 'simulators'].flatMap((dir) =>
-      readdirSync(join(ROOT, dir)).map((name) => `${dir}/${name}`),
+      readdirSync(join(ROOT, dir))
+        .map((name) => `${dir}/${name}`)
+        .filter((ws) => existsSync(join(ROOT, ws, 'package.json'))),
     );
     for (const ws of [...workspaces, 'tests'])
       expect(dockerfile).toContain(`COPY ${ws}/package.json ${ws}/`);
