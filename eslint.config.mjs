@@ -53,6 +53,15 @@ export default tseslint.config(
               ],
             },
             {
+              sourceTag: 'type:bench',
+              onlyDependOnLibsWithTags: [
+                'type:tool',
+                'type:domain',
+                'type:data-access',
+                'type:util',
+              ],
+            },
+            {
               sourceTag: 'type:tool',
               onlyDependOnLibsWithTags: ['type:domain', 'type:data-access', 'type:util'],
             },

@@ -1,2 +1,3 @@
 export * from './influxd.js';
 export * from './ports.js';
+export * from './service.js';

@@ -1,80 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort, startInfluxd, waitFor, type InfluxdHandle } from '@parkpulse/dev-services';
+import {
+  ServiceProcess,
+  freePort,
+  startInfluxd,
+  waitFor,
+  type InfluxdHandle,
+} from '@parkpulse/dev-services';
+
+export { ServiceProcess };
 import { DEFAULT_INFLUX_CONFIG, InfluxStore, quoteIdent } from '@parkpulse/influx';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
 export const BROKER_MAIN = join(ROOT, 'apps/broker/dist/main.js');
 export const INGESTION_MAIN = join(ROOT, 'apps/ingestion/dist/main.js');
-const LOG_DIR = mkdtempSync(join(tmpdir(), 'parkpulse-e2e-'));
-
-// Whatever happens to the test process (a hook timeout, Ctrl-C), its services go with it.
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
-/** A platform process (broker or ingestion) run from its build, as in production. */
-export class ServiceProcess {
-  private child: ChildProcess | undefined;
-  private exited: Promise<number | null> = Promise.resolve(null);
-  readonly logFile: string;
-
-  constructor(
-    readonly name: string,
-    private readonly script: string,
-    private readonly env: Record<string, string>,
-    readonly healthUrl: string,
-  ) {
-    this.logFile = join(LOG_DIR, `${name}.log`);
-  }
-
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
-  /** Starts the process and waits until its health endpoint answers 200. */
-  async start(): Promise<void> {
-    const log = createWriteStream(this.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, [this.script], {
-      env: { ...process.env, NO_COLOR: '1', ...this.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout.pipe(log);
-    child.stderr.pipe(log);
-    this.child = child;
-    running.add(child);
-    child.once('exit', () => running.delete(child));
-    let gone = false;
-    this.exited = new Promise((r) => child.once('exit', (code) => ((gone = true), r(code))));
-    await waitFor(
-      `${this.name} healthy at ${this.healthUrl}`,
-      async () => {
-        if (gone) throw new Error(`${this.name} exited during start-up:\n${this.tail()}`);
-        return (await fetch(this.healthUrl)).status === 200;
-      },
-      30_000,
-    );
-  }
-
-  /** Sends a signal and waits for the exit (SIGKILL = the hard crash of a fault test). */
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null)
-      return this.child?.exitCode ?? null;
-    this.child.kill(signal);
-    return this.exited;
-  }
-
-  tail(lines = 40): string {
-    try {
-      return readFileSync(this.logFile, 'utf8').split('\n').slice(-lines).join('\n');
-    } catch {
-      return '(no log)';
-    }
-  }
-}
 
 export interface Platform {
   readonly influx: InfluxdHandle;

@@ -1,0 +1,239 @@
+#!/usr/bin/env node
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, totalmem, release } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { idleConnections } from './idle.js';
+import { influxCeiling } from './influx-ceiling.js';
+import { latencyRun, pipelineRun, type PipelineRun } from './pipeline.js';
+import { relayBenchmark } from './relay.js';
+
+/**
+ * `npm run bench`: the end-to-end pipeline (broker, ingestion, a fresh influxd) under load, side by
+ * side with the broker alone, Debian's Mosquitto and InfluxDB's raw write ceiling. Prints tables
+ * and writes bench/results/<date>.json. Everything runs on this machine's cores, the load
+ * generator included; see docs/performance.md for the method.
+ */
+const ROOT = resolve(import.meta.dirname, '../..');
+const SECTIONS = ['ceiling', 'relay', 'sustained', 'flatout', 'latency', 'idle'] as const;
+type Section = (typeof SECTIONS)[number];
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    rates: { type: 'string' },
+    duration: { type: 'string' },
+    devices: { type: 'string', default: '200' },
+    window: { type: 'string', default: '20' },
+    connections: { type: 'string', default: '10000' },
+    profile: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (values.help) {
+  console.log(`npm run bench [-- options]
+  --quick                 short runs (10 s) and two rates: a smoke run, not figures to quote
+  --only a,b              sections: ${SECTIONS.join(', ')} (default all)
+  --rates 10000,20000     offered msg/s for the sustained search (stops at the first that fails)
+  --duration 30           seconds per pipeline run (default 30; quick 10)
+  --devices 200           publishing devices   --window 20   in-flight QoS-1 messages per device
+  --connections 10000     idle connections for the broker memory figure
+  --profile <dir>         write --cpu-prof profiles of the broker and the ingestion there`);
+  process.exit(0);
+}
+
+const quick = values.quick;
+const durationMs = Number(values.duration ?? (quick ? 10 : 30)) * 1000;
+const devices = Number(values.devices);
+const window = Number(values.window);
+const rates = (values.rates ?? (quick ? '5000,10000' : '10000,20000,30000,40000,50000,60000'))
+  .split(',')
+  .map(Number);
+const env = values.profile ? { profileDir: resolve(values.profile) } : {};
+const only = new Set<Section>(
+  (values.only ? values.only.split(',') : SECTIONS).filter((s): s is Section =>
+    (SECTIONS as readonly string[]).includes(s),
+  ),
+);
+
+const version = (cmd: string, args: string[]) => {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8' }).trim().split('\n')[0] ?? '';
+  } catch {
+    return 'not found';
+  }
+};
+
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memoryGB: Math.round(totalmem() / 2 ** 30),
+  freeMemoryGB: Math.round(freemem() / 2 ** 30),
+  kernel: release(),
+  node: process.version,
+  influxd: version('influxd', ['version']),
+  mosquitto: version('dpkg-query', ['-W', '-f=${Version}', 'mosquitto']),
+};
+
+const results: Record<string, unknown> = { date: new Date().toISOString(), machine, quick };
+const log = (s: string) => console.log(s);
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function table(headers: string[], rows: (string | number)[][]): void {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  for (const [n, r] of cells.entries()) {
+    log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+    if (n === 0) log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+  log('');
+}
+
+const runRow = (r: PipelineRun) => [
+  r.label,
+  fmt(r.load.offeredRate),
+  fmt(r.load.sentPerS),
+  fmt(r.storedPerS),
+  fmt(r.fieldsPerS),
+  fmt(r.lost),
+  fmt(r.drainS, 1),
+  r.sustained ? 'yes' : 'no',
+  fmt(r.broker.cpuSPer100k, 1),
+  fmt(r.ingestion.cpuSPer100k, 1),
+  fmt(r.loadgen.cpuSPer100k, 1),
+  fmt(r.broker.peakRssMB),
+  fmt(r.ingestion.peakRssMB),
+];
+const RUN_HEADERS = [
+  'run',
+  'offered/s',
+  'sent/s',
+  'stored msg/s',
+  'fields/s',
+  'lost',
+  'drain s',
+  'sustained',
+  'broker cpu-s/100k',
+  'ingest cpu-s/100k',
+  'loadgen cpu-s/100k',
+  'broker MB',
+  'ingest MB',
+];
+
+log(`ParkPulse bench — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`);
+log(
+  `${devices} devices, 6-field QoS-1 messages, ${durationMs / 1000} s per run${quick ? ' (quick)' : ''}\n`,
+);
+
+if (only.has('ceiling')) {
+  const ceiling = [];
+  for (const writers of [1, 2])
+    ceiling.push(await influxCeiling({ writers, durationMs: quick ? 5000 : 10_000 }));
+  results['influxCeiling'] = ceiling;
+  log('InfluxDB raw write ceiling (line protocol, 5,000-point batches)');
+  table(
+    ['writers', 'points/s', 'batch p50 ms'],
+    ceiling.map((c) => [c.writers, fmt(c.pointsPerS), fmt(c.batchP50Ms, 1)]),
+  );
+}
+
+if (only.has('relay')) {
+  const relay = [];
+  for (const broker of ['aedes', 'mosquitto'] as const)
+    for (const publishers of [20, 500])
+      relay.push(
+        await relayBenchmark({ broker, publishers, durationMs: quick ? 5000 : 15_000, root: ROOT }),
+      );
+  results['relay'] = relay;
+  log('Broker alone: QoS-1 relay to one subscriber (flat-out)');
+  table(
+    ['broker', 'publishers', 'sent/s', 'delivered/s', 'loss %', 'cpu-s', 'peak MB'],
+    relay.map((r) => [
+      r.broker,
+      r.publishers,
+      fmt(r.sentPerS),
+      fmt(r.deliveredPerS),
+      fmt(r.lossPct, 2),
+      fmt(r.brokerCpuS, 1),
+      fmt(r.brokerPeakRssMB),
+    ]),
+  );
+}
+
+const runs: PipelineRun[] = [];
+if (only.has('sustained')) {
+  for (const rate of rates) {
+    const run = await pipelineRun(
+      ROOT,
+      `${rate / 1000}k`,
+      { rate, durationMs, devices, window },
+      env,
+    );
+    runs.push(run);
+    log(`  ${runRow(run).join('  ')}`);
+    if (!run.sustained || run.storedPerS < rate * 0.95) break;
+  }
+  const best = runs.filter((r) => r.sustained && r.storedPerS >= r.load.offeredRate * 0.95).at(-1);
+  results['sustained'] = { runs, bestOfferedRate: best?.load.offeredRate ?? 0 };
+  log(
+    '\nEnd to end, offered rate steps (a step passes with zero loss, drain ≤ 3 s, ≥ 95 % of the rate)',
+  );
+  table(RUN_HEADERS, runs.map(runRow));
+  log(
+    `highest sustained rate: ${best ? `${fmt(best.load.offeredRate)} msg/s (${fmt(best.fieldsPerS)} fields/s)` : 'none'}\n`,
+  );
+}
+
+if (only.has('flatout')) {
+  const run = await pipelineRun(ROOT, 'flat-out', { rate: 0, durationMs, devices, window }, env);
+  results['flatOut'] = run;
+  log('End to end, flat-out (every device keeps its window full)');
+  table(RUN_HEADERS, [runRow(run)]);
+}
+
+if (only.has('latency')) {
+  const latency = await latencyRun(ROOT, { rate: 5000, durationMs, devices, window });
+  results['latency'] = latency;
+  log('Publish → stored latency at 5,000 msg/s (probe device, InfluxDB polled every 20 ms)');
+  table(
+    ['rate', 'probes', 'p50 ms', 'p99 ms', 'max ms', 'lost'],
+    [
+      [
+        fmt(latency.rate),
+        latency.probes,
+        fmt(latency.p50Ms),
+        fmt(latency.p99Ms),
+        fmt(latency.maxMs),
+        latency.lost,
+      ],
+    ],
+  );
+}
+
+if (only.has('idle')) {
+  const idle = await idleConnections({ connections: Number(values.connections), root: ROOT });
+  results['idle'] = idle;
+  log('Idle device connections to the broker');
+  table(
+    ['connections', 'RSS before MB', 'RSS after MB', 'KB per connection', 'connect s'],
+    [
+      [
+        fmt(idle.connections),
+        fmt(idle.rssBeforeMB),
+        fmt(idle.rssAfterMB),
+        fmt(idle.perConnectionKB, 1),
+        fmt(idle.connectS, 1),
+      ],
+    ],
+  );
+}
+
+const dir = join(ROOT, 'bench/results');
+mkdirSync(dir, { recursive: true });
+const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+log(`results: ${file}`);
