@@ -13,6 +13,7 @@ import { Aedes } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { BrokerConfig } from './config.js';
 import { BrokerMetrics } from './metrics.js';
+import { indexedMemoryPersistence } from './persistence.js';
 
 export const WS_PATH = '/mqtt';
 export const STATS_TOPIC_PREFIX = '$SYS/parkpulse/brokers';
@@ -47,6 +48,8 @@ export async function startBroker(
   const gate = new StartupGate(config.ingestClientIds, config.startupGateMs, log);
   const aedes = await Aedes.createBroker({
     id: config.id,
+    // In memory like Aedes' default, with O(1) PUBACK handling (see persistence.ts).
+    persistence: indexedMemoryPersistence(),
     connectTimeout: config.connectTimeoutMs,
     authenticate: (client, _username, _password, done) => {
       if (gate.admits(client.id)) return done(null, true);
