@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { createEmitter } from './emitter.js';
+
+describe('createEmitter (Aedes emitter with an O(1) backlog)', () => {
+  it('delivers a backlog far beyond its concurrency completely and in order', async () => {
+    const mq = createEmitter();
+    const seen: number[] = [];
+    const pending: (() => void)[] = [];
+    mq.on('parks/#', (message, done) => {
+      seen.push(message['n'] as number);
+      pending.push(done); // deliveries complete later: the backlog builds up
+    });
+    const n = 5_000;
+    let emitted = 0;
+    for (let i = 0; i < n; i++) mq.emit({ topic: 'parks/a/b', n: i }, () => emitted++);
+    expect(mq.current).toBe(100); // Aedes' concurrency: the rest waits in the backlog
+    while (pending.length > 0) pending.shift()!();
+    await new Promise((r) => setImmediate(r));
+    expect(emitted).toBe(n);
+    expect(seen).toEqual(Array.from({ length: n }, (_, i) => i));
+  });
+});
