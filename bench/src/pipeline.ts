@@ -116,6 +116,7 @@ export interface PipelineRun {
   readonly sustained: boolean;
   readonly broker: { readonly cpuSPer100k: number; readonly peakRssMB: number };
   readonly ingestion: { readonly cpuSPer100k: number; readonly peakRssMB: number };
+  readonly influxd: { readonly cpuSPer100k: number; readonly peakRssMB: number };
   /** The load generator (this process) — it shares the cores with what it measures. */
   readonly loadgen: { readonly cpuSPer100k: number };
 }
@@ -138,8 +139,10 @@ export async function pipelineRun(
     const acksBefore = await metric(pipeline.ingestionHttp, 'parkpulse_ingest_acks_total');
     const brokerMeter = new ProcessMeter(pipeline.broker.pid ?? -1);
     const ingestionMeter = new ProcessMeter(pipeline.ingestion.pid ?? -1);
+    const influxdMeter = new ProcessMeter(pipeline.influx.pid);
     brokerMeter.start();
     ingestionMeter.start();
+    influxdMeter.start();
     const ownCpu = process.cpuUsage();
     const prefix = `bench-${label.replace(/[^a-z0-9]+/gi, '-')}`;
     const load = await runLoad({
@@ -164,6 +167,7 @@ export async function pipelineRun(
     );
     const broker = brokerMeter.stop();
     const ingestion = ingestionMeter.stop();
+    const influxd = influxdMeter.stop();
     const own = process.cpuUsage(ownCpu);
     const loadgenCpuS = (own.user + own.system) / 1e6;
     const [series = []] = await pipeline.store.query(
@@ -188,6 +192,7 @@ export async function pipelineRun(
         cpuSPer100k: per100k(ingestion.cpuS),
         peakRssMB: ingestion.peakRssBytes / 2 ** 20,
       },
+      influxd: { cpuSPer100k: per100k(influxd.cpuS), peakRssMB: influxd.peakRssBytes / 2 ** 20 },
       loadgen: { cpuSPer100k: per100k(loadgenCpuS) },
     };
   } finally {
