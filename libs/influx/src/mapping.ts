@@ -3,6 +3,7 @@ import {
   replaceControlChars,
   type EventMessage,
   type FieldValue,
+  type LedgerFigures,
   type RejectReason,
   type StatusMessage,
   type TelemetryMessage,
@@ -14,6 +15,7 @@ export const MEASUREMENT = {
   status: 'device_status',
   event: 'device_event',
   reject: 'ingest_reject',
+  ledger: 'device_ledger',
 } as const;
 
 /**
@@ -43,6 +45,26 @@ function devicePoint(measurement: string, topic: TopicAddress): Point {
     .tag('site', topic.site)
     .tag('asset_type', topic.assetType)
     .tag('device', topic.deviceId);
+}
+
+/** A device's delivery ledger figures (see DeliveryLedger) as a `device_ledger` point at `ts`. */
+export function ledgerPoint(figures: LedgerFigures, ts: number): Point {
+  const point = devicePoint(MEASUREMENT.ledger, figures.topic)
+    .floatField('received', figures.received)
+    .floatField('duplicates', figures.duplicates)
+    .floatField('late', figures.late)
+    .floatField('resets', figures.resets)
+    .floatField('missing', figures.missing)
+    .floatField('expected', figures.expected)
+    .floatField('completeness', figures.completeness)
+    .timestamp(ts);
+  if (figures.lastSeq >= 0) point.floatField('last_seq', figures.lastSeq);
+  if (figures.lagMs)
+    point
+      .floatField('lag_p50_ms', figures.lagMs.p50)
+      .floatField('lag_p99_ms', figures.lagMs.p99)
+      .floatField('lag_max_ms', figures.lagMs.max);
+  return point;
 }
 
 export function statusPoint(message: StatusMessage): Point {

@@ -9,3 +9,4 @@ export * from './validate.js';
 export * from './messages.js';
 export type { DecodeContext, PayloadDecoder } from './decoders/decoder.js';
 export { jsonV1Decoder } from './decoders/json-v1/json-v1.decoder.js';
+export * from './delivery-ledger.js';

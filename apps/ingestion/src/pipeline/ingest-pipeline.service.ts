@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Point } from '@influxdata/influxdb-client';
+import { DeliveryLedgerService } from '../ledger/delivery-ledger.service.js';
 import {
   eventPoint,
   rejectPoint,
@@ -38,6 +39,7 @@ export class IngestPipeline {
     private readonly writer: BatchWriter,
     private readonly metrics: IngestMetrics,
     private readonly platform: PlatformStats,
+    private readonly ledger: DeliveryLedgerService,
   ) {}
 
   handle(message: InboundMessage): void {
@@ -72,7 +74,8 @@ export class IngestPipeline {
             ),
           );
         }
-        this.submit(message, points, topic);
+        const samples = decoded.value.samples;
+        this.submit(message, points, topic, () => this.ledger.stored(topic, samples));
         return;
       }
       case 'status': {
@@ -126,11 +129,19 @@ export class IngestPipeline {
     });
   }
 
-  private submit(message: InboundMessage, points: Point[], topic?: ParsedTopic): void {
+  private submit(
+    message: InboundMessage,
+    points: Point[],
+    topic?: ParsedTopic,
+    onStored?: () => void,
+  ): void {
     if (points.length === 0) return message.ack();
     this.writer.submit({
       points,
-      stored: () => message.ack(),
+      stored: () => {
+        onStored?.();
+        message.ack();
+      },
       topic: message.topic,
       ...(topic ? { park: topic.park } : {}),
     });

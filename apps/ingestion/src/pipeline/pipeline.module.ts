@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { LedgerModule } from '../ledger/ledger.module.js';
 import { MqttModule } from '../mqtt/mqtt.module.js';
 import { StorageModule } from '../storage/storage.module.js';
 import { IngestPipeline } from './ingest-pipeline.service.js';
@@ -7,7 +8,7 @@ import { PlatformStats } from './platform-stats.service.js';
 
 /** decode ▶ validate ▶ map ▶ batch write, fed by the MQTT session. */
 @Module({
-  imports: [MqttModule, StorageModule],
+  imports: [MqttModule, StorageModule, LedgerModule],
   providers: [IngestPipeline, PlatformStats, IngestionRunner],
 })
 export class PipelineModule {}

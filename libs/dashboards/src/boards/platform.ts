@@ -1,6 +1,6 @@
-import { barGauge, stat, timeseries } from '../panels.js';
+import { barGauge, stat, table, timeseries } from '../panels.js';
 import { influxql, raw } from '../query.js';
-import { UID, board } from './common.js';
+import { UID, board, deviceLink } from './common.js';
 
 const INGEST = raw('platform_ingestion');
 const BROKER = raw('platform_broker');
@@ -105,6 +105,35 @@ export function platformHealth() {
         ),
       }),
       12,
+    )
+    .section('Delivery completeness (ledger)')
+    .add(
+      timeseries({
+        title: 'Missing samples',
+        description:
+          'Sequence numbers skipped by devices and not received since (the delivery ledger, from each sample’s seq), summed over all devices.',
+        unit: 'short',
+        targets: influxql(`
+          SELECT sum("m") AS "missing" FROM (
+            SELECT last("missing") AS "m" FROM "device_ledger"
+            WHERE $timeFilter GROUP BY time($__interval), "device" fill(none))
+          GROUP BY time($__interval) fill(none)`),
+      }),
+      8,
+    )
+    .add(
+      table({
+        title: 'Completeness per device',
+        description:
+          'Per device: share of its sequence numbers stored, open gaps, duplicates (redeliveries), counter restarts and device-time → stored lag (p99), least complete first.',
+        links: [deviceLink(true)],
+        targets: influxql(`
+          SELECT last("completeness") AS "completeness", last("missing") AS "missing",
+                 last("duplicates") AS "duplicates", last("resets") AS "resets",
+                 last("lag_p99_ms") AS "lag p99 ms"
+          FROM "device_ledger" WHERE $timeFilter GROUP BY "park", "site", "device"`).table(),
+      }),
+      16,
     )
     .section('Broker')
     .add(
