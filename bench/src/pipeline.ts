@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import {
   ServiceProcess,
   freePort,
+  retryOnPortClash,
   startInfluxd,
   waitFor,
   type InfluxdHandle,
@@ -31,7 +32,11 @@ export interface PipelineEnv {
 const profiling = (dir: string | undefined, name: string) =>
   dir ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${join(dir, name)}`] } : {};
 
-export async function startPipeline(root: string, env: PipelineEnv = {}): Promise<Pipeline> {
+export function startPipeline(root: string, env: PipelineEnv = {}): Promise<Pipeline> {
+  return retryOnPortClash(() => startPipelineOnce(root, env));
+}
+
+async function startPipelineOnce(root: string, env: PipelineEnv): Promise<Pipeline> {
   const influx = await startInfluxd();
   const [mqttPort, wsPort, brokerHttp, ingestionHttpPort] = [
     await freePort(),

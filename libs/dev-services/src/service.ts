@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from './ports.js';
 
 let logDir: string | undefined;
 /** One temporary log directory per process that runs services. */
@@ -51,14 +50,24 @@ export class ServiceProcess {
     child.once('exit', () => running.delete(child));
     let gone = false;
     this.exited = new Promise((r) => child.once('exit', (code) => ((gone = true), r(code))));
-    await waitFor(
-      `${this.name} healthy at ${this.healthUrl}`,
-      async () => {
-        if (gone) throw new Error(`${this.name} exited during start-up:\n${this.tail()}`);
-        return (await fetch(this.healthUrl)).status === 200;
-      },
-      30_000,
-    );
+    const healthy = () =>
+      fetch(this.healthUrl).then(
+        (res) => res.status === 200,
+        () => false,
+      );
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (gone) {
+        await new Promise((r) => setTimeout(r, 100)); // let its last words reach the log
+        throw new Error(`${this.name} exited during start-up:\n${this.tail()}`);
+      }
+      if (await healthy()) return;
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out after 30000 ms waiting for ${this.name} healthy at ${this.healthUrl}:\n${this.tail()}`,
+        );
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   /** Sends a signal and waits for the exit (SIGKILL = the hard crash of a fault test). */
@@ -74,6 +83,22 @@ export class ServiceProcess {
       return readFileSync(this.logFile, 'utf8').split('\n').slice(-lines).join('\n');
     } catch {
       return '(no log)';
+    }
+  }
+}
+
+/**
+ * Runs `start` again (up to `attempts` times) when it failed because a port picked for it was
+ * taken in the meantime — by another listener or by an outgoing connection's ephemeral port.
+ * `start` must pick its ports itself, so that each attempt gets new ones.
+ */
+export async function retryOnPortClash<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await start();
+    } catch (error) {
+      const clash = error instanceof Error && error.message.includes('EADDRINUSE');
+      if (!clash || i >= attempts) throw error;
     }
   }
 }

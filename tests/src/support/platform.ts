@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import {
   ServiceProcess,
   freePort,
+  retryOnPortClash,
   startInfluxd,
   waitFor,
   type InfluxdHandle,
@@ -43,7 +44,11 @@ export interface PlatformOptions {
 }
 
 /** A fresh influxd, the broker and the ingestion, all real processes on loopback. */
-export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
+export function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
+  return retryOnPortClash(() => startPlatformOnce(options));
+}
+
+async function startPlatformOnce(options: PlatformOptions): Promise<Platform> {
   const influx = await startInfluxd();
   const [mqttPort, wsPort, brokerHttp, ingestionHttp] = [
     await freePort(),
