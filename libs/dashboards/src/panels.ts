@@ -104,13 +104,24 @@ export function timeseries(o: Common & { thresholdLines?: boolean; stacked?: boo
   return p;
 }
 
-export function stat(o: Common & { reducer?: string; graph?: boolean }) {
-  return common(new StatBuilder(), o)
+/**
+ * Big numbers. `colours`: a fixed colour per series whose display name ends in the key (e.g. the
+ * column of a multi-column query), instead of the thresholds'.
+ */
+export function stat(
+  o: Common & { reducer?: string; graph?: boolean; colours?: Record<string, string> },
+) {
+  const p = common(new StatBuilder(), o)
     .colorMode(BigValueColorMode.Background)
     .graphMode(o.graph ? BigValueGraphMode.Area : BigValueGraphMode.None)
     .reduceOptions(
       new ReduceDataOptionsBuilder().calcs([o.reducer ?? 'lastNotNull']).values(false),
     );
+  for (const [suffix, colour] of Object.entries(o.colours ?? {}))
+    p.overrideByRegexp(`.*${suffix}$`, [
+      { id: 'color', value: { mode: 'fixed', fixedColor: colour } },
+    ]);
+  return p;
 }
 
 /** One bar per row of a table-format query (per-device or per-line figures). */

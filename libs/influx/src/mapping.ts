@@ -1,9 +1,11 @@
 import { Point } from '@influxdata/influxdb-client';
 import {
+  PRESENCE_STATES,
   replaceControlChars,
   type EventMessage,
   type FieldValue,
   type LedgerFigures,
+  type PresenceState,
   type RejectReason,
   type StatusMessage,
   type TelemetryMessage,
@@ -16,6 +18,7 @@ export const MEASUREMENT = {
   event: 'device_event',
   reject: 'ingest_reject',
   ledger: 'device_ledger',
+  parkPresence: 'park_presence',
 } as const;
 
 /**
@@ -65,6 +68,23 @@ export function ledgerPoint(figures: LedgerFigures, ts: number): Point {
       .floatField('lag_p99_ms', figures.lagMs.p99)
       .floatField('lag_max_ms', figures.lagMs.max);
   return point;
+}
+
+/** A device's presence state change, as a `presence` field of `device_status`. */
+export function presencePoint(topic: TopicAddress, state: PresenceState, ts: number): Point {
+  return devicePoint(MEASUREMENT.status, topic).stringField('presence', state).timestamp(ts);
+}
+
+/** Devices per presence state in one park, as one ingestion instance sees them. */
+export function parkPresencePoint(
+  park: string,
+  counts: Readonly<Record<PresenceState, number>>,
+  instance: string,
+  ts: number,
+): Point {
+  const point = new Point(MEASUREMENT.parkPresence).tag('park', park).tag('instance', instance);
+  for (const state of PRESENCE_STATES) point.floatField(state, counts[state]);
+  return point.timestamp(ts);
 }
 
 export function statusPoint(message: StatusMessage): Point {

@@ -10,3 +10,4 @@ export * from './messages.js';
 export type { DecodeContext, PayloadDecoder } from './decoders/decoder.js';
 export { jsonV1Decoder } from './decoders/json-v1/json-v1.decoder.js';
 export * from './delivery-ledger.js';
+export * from './presence.js';

@@ -1,7 +1,13 @@
 import { hostname } from 'node:os';
 import { env, parseEnv } from '@parkpulse/config';
 import { DEFAULT_INFLUX_CONFIG, type InfluxConfig } from '@parkpulse/influx';
-import { DEFAULT_LIMITS, TOPIC_ROOT, type ContractLimits } from '@parkpulse/telemetry';
+import {
+  DEFAULT_LIMITS,
+  DEFAULT_PRESENCE_RULES,
+  TOPIC_ROOT,
+  type ContractLimits,
+  type PresenceRules,
+} from '@parkpulse/telemetry';
 import { z } from 'zod';
 
 const schema = z.object({
@@ -43,6 +49,8 @@ const schema = z.object({
   TS_MAX_PAST_MS: env.int(DEFAULT_LIMITS.maxPastMs),
   TS_MAX_FUTURE_MS: env.int(DEFAULT_LIMITS.maxFutureMs),
   PLATFORM_STATS_INTERVAL_MS: env.int(10_000),
+  PRESENCE_STALE_INTERVALS: env.int(DEFAULT_PRESENCE_RULES.staleIntervals, 1),
+  PRESENCE_MIN_STALE_MS: env.int(DEFAULT_PRESENCE_RULES.minStaleMs),
   SHUTDOWN_TIMEOUT_MS: env.int(15_000, 100),
 });
 
@@ -70,6 +78,8 @@ export interface IngestionConfig {
   readonly limits: ContractLimits;
   /** How often the ingestion writes its own figures to `platform_ingestion`; 0 = never. */
   readonly statsIntervalMs: number;
+  /** When a device counts as stale / flapping. */
+  readonly presence: PresenceRules;
   readonly shutdownTimeoutMs: number;
 }
 
@@ -117,6 +127,11 @@ export function loadIngestionConfig(source: NodeJS.ProcessEnv = process.env): In
       maxFutureMs: e.TS_MAX_FUTURE_MS,
     },
     statsIntervalMs: e.PLATFORM_STATS_INTERVAL_MS,
+    presence: {
+      ...DEFAULT_PRESENCE_RULES,
+      staleIntervals: e.PRESENCE_STALE_INTERVALS,
+      minStaleMs: e.PRESENCE_MIN_STALE_MS,
+    },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };
 }

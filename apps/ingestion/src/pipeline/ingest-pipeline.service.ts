@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Point } from '@influxdata/influxdb-client';
-import { DeliveryLedgerService } from '../ledger/delivery-ledger.service.js';
 import {
   eventPoint,
   rejectPoint,
@@ -18,6 +17,8 @@ import {
   type ParsedTopic,
   type Result,
 } from '@parkpulse/telemetry';
+import { DeliveryLedgerService } from '../ledger/delivery-ledger.service.js';
+import { PresenceService } from '../presence/presence.service.js';
 import { INGESTION_CONFIG, type IngestionConfig } from '../config/ingestion-config.js';
 import { IngestMetrics } from '../metrics/ingest-metrics.service.js';
 import type { InboundMessage } from '../mqtt/mqtt-consumer.service.js';
@@ -40,6 +41,7 @@ export class IngestPipeline {
     private readonly metrics: IngestMetrics,
     private readonly platform: PlatformStats,
     private readonly ledger: DeliveryLedgerService,
+    private readonly presence: PresenceService,
   ) {}
 
   handle(message: InboundMessage): void {
@@ -74,6 +76,7 @@ export class IngestPipeline {
             ),
           );
         }
+        this.presence.seen(topic);
         const samples = decoded.value.samples;
         this.submit(message, points, topic, () => this.ledger.stored(topic, samples));
         return;
@@ -81,6 +84,7 @@ export class IngestPipeline {
       case 'status': {
         const decoded = decodeStatus(topic, message.payload, ctx);
         if (decoded.ok) {
+          this.presence.status(topic, decoded.value.online);
           // A retained status is replayed each time we subscribe; store it only when it tells
           // something new. (Aedes also flags as retained a status queued for us while we were
           // away, which is new: so the flag alone cannot decide.)

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { LedgerModule } from '../ledger/ledger.module.js';
 import { MqttModule } from '../mqtt/mqtt.module.js';
+import { PresenceModule } from '../presence/presence.module.js';
 import { StorageModule } from '../storage/storage.module.js';
 import { IngestPipeline } from './ingest-pipeline.service.js';
 import { IngestionRunner } from './ingestion-runner.service.js';
@@ -8,7 +9,7 @@ import { PlatformStats } from './platform-stats.service.js';
 
 /** decode ▶ validate ▶ map ▶ batch write, fed by the MQTT session. */
 @Module({
-  imports: [MqttModule, StorageModule, LedgerModule],
+  imports: [MqttModule, StorageModule, LedgerModule, PresenceModule],
   providers: [IngestPipeline, PlatformStats, IngestionRunner],
 })
 export class PipelineModule {}

@@ -1,4 +1,5 @@
 import {
+  MappingType,
   QueryVariableBuilder,
   VariableRefresh,
   VariableSort,
@@ -64,12 +65,31 @@ export function deviceDetail() {
     .section('Connection and events')
     .add(
       stateTimeline({
-        title: 'Connection',
-        description: 'online / offline as the broker saw it (connect, disconnect, last will).',
-        mappings: booleanMappings('online', 'offline', 'true'),
-        targets: influxql(`
-          SELECT last("online") AS "online" FROM "device_status" WHERE ${ONE_DEVICE} AND time > now() - 30d
-          GROUP BY time($__interval) fill(previous)`),
+        title: 'Connection and presence',
+        description:
+          'Connected or not as the broker saw it (connect, disconnect, last will), and the presence the ingestion derived: online, stale (connected but silent), offline, flapping.',
+        mappings: [
+          ...booleanMappings('connected', 'disconnected', 'true'),
+          {
+            type: MappingType.ValueToText,
+            options: {
+              online: { color: 'green', index: 2 },
+              stale: { color: 'orange', index: 3 },
+              offline: { color: 'red', index: 4 },
+              flapping: { color: 'purple', index: 5 },
+            },
+          },
+        ],
+        targets: [
+          influxql(`
+            SELECT last("online") AS "connected" FROM "device_status" WHERE ${ONE_DEVICE} AND time > now() - 30d
+            GROUP BY time($__interval) fill(previous)`),
+          influxql(
+            `SELECT last("presence") AS "presence" FROM "device_status" WHERE ${ONE_DEVICE} AND time > now() - 30d
+            GROUP BY time($__interval) fill(previous)`,
+            'B',
+          ),
+        ],
       }),
       12,
       6,

@@ -5,13 +5,6 @@ import { influxql, raw } from '../query.js';
 import { parkVariable, rpVariable } from '../variables.js';
 import { UID, board, deviceLink } from './common.js';
 
-/** Devices whose last connection status (connect, disconnect, last will) is `online` = true/false. */
-const byLastStatus = (online: boolean) => `
-  SELECT count("online") AS "devices" FROM (
-    SELECT last("online") AS "online" FROM "device_status"
-    WHERE "park" =~ /^$park$/ AND time > now() - 30d GROUP BY "park", "device")
-  WHERE "online" = ${online} GROUP BY "park"`;
-
 const AREA_UID: Record<string, string> = {
   'science-city': UID.scienceCity,
   yuzhu: UID.yuzhu,
@@ -39,27 +32,21 @@ export function overview() {
     .section('Devices')
     .add(
       stat({
-        title: 'Online',
-        description: 'Devices whose last connection status is online (per park).',
+        title: 'Devices',
+        description:
+          'Per park: online (connected and reporting), stale (connected but silent for three of its report intervals), offline (disconnected or last will), flapping (six connection changes within ten minutes). Counted by the ingestion every 10 s.',
         unit: 'short',
-        steps: [{ value: null, color: 'green' }],
-        targets: influxql(byLastStatus(true)).alias('$tag_park'),
+        steps: [{ value: null, color: 'blue' }],
+        colours: { online: 'green', stale: 'orange', offline: 'red', flapping: 'purple' },
+        targets: influxql(`
+          SELECT sum("online") AS "online", sum("stale") AS "stale", sum("offline") AS "offline",
+                 sum("flapping") AS "flapping"
+          FROM (SELECT last("online") AS "online", last("stale") AS "stale", last("offline") AS "offline",
+                       last("flapping") AS "flapping"
+                FROM "park_presence" WHERE "park" =~ /^$park$/ AND $timeFilter GROUP BY "park", "instance")
+          GROUP BY "park"`).alias('$tag_park $col'),
       }),
-      8,
-      5,
-    )
-    .add(
-      stat({
-        title: 'Offline',
-        description: 'Devices that disconnected or whose last will was published (per park).',
-        unit: 'short',
-        steps: [
-          { value: null, color: 'green' },
-          { value: 1, color: 'orange' },
-        ],
-        targets: influxql(byLastStatus(false)).alias('$tag_park'),
-      }),
-      8,
+      16,
       5,
     )
     .add(
