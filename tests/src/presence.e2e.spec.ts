@@ -86,6 +86,10 @@ describe('presence: online, stale, offline and flapping from status, last will a
       'presence-flapping': 'flapping',
       'presence-steady': 'online',
     });
+    // every status of the flapping device is its own point, even those sent back to back
+    expect(await platform.count('device_status', 'online', `"device" = 'presence-flapping'`)).toBe(
+      7,
+    );
     await sleep(700); // the next per-park figures
     clearInterval(steadyReports);
     const [park = []] = await platform.store.query(

@@ -34,6 +34,8 @@ import { PlatformStats } from './platform-stats.service.js';
 export class IngestPipeline {
   /** Last status stored per device (`park/site/device` → online), to skip retained replays. */
   private readonly lastStatus = new Map<string, boolean>();
+  /** Timestamp of the last status stored per device (statuses never share one). */
+  private readonly lastStatusTs = new Map<string, number>();
 
   constructor(
     @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
@@ -92,6 +94,12 @@ export class IngestPipeline {
           if (message.retain && this.lastStatus.get(key) === decoded.value.online)
             return message.ack();
           this.lastStatus.set(key, decoded.value.online);
+          // Two statuses of one device in the same millisecond (connect and drop) would be one
+          // point in InfluxDB, the later overwriting the earlier: keep each its own millisecond.
+          const last = this.lastStatusTs.get(key) ?? 0;
+          const ts = decoded.value.ts > last ? decoded.value.ts : last + 1;
+          this.lastStatusTs.set(key, ts);
+          return this.submit(message, [statusPoint({ ...decoded.value, ts })], topic);
         }
         return this.store(message, decoded, statusPoint, topic);
       }
