@@ -1,11 +1,12 @@
-import { join } from 'node:path';
 import {
-  ServiceProcess,
-  freePort,
+  metricValue as metric,
   retryOnPortClash,
   startInfluxd,
+  startPipelineServices,
   waitFor,
   type InfluxdHandle,
+  type PipelineServices,
+  type ServiceProcess,
 } from '@parkpulse/dev-services';
 import { DEFAULT_INFLUX_CONFIG, InfluxStore } from '@parkpulse/influx';
 import { BenchClient, benchPayload, percentile, runLoad, type LoadResult } from './loadgen.js';
@@ -29,80 +30,37 @@ export interface PipelineEnv {
   readonly profileDir?: string;
 }
 
-const profiling = (dir: string | undefined, name: string) =>
-  dir ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${join(dir, name)}`] } : {};
-
 export function startPipeline(root: string, env: PipelineEnv = {}): Promise<Pipeline> {
   return retryOnPortClash(() => startPipelineOnce(root, env));
 }
 
 async function startPipelineOnce(root: string, env: PipelineEnv): Promise<Pipeline> {
   const influx = await startInfluxd();
-  const [mqttPort, wsPort, brokerHttp, ingestionHttpPort] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
-  const broker = new ServiceProcess(
-    'broker',
-    join(root, 'apps/broker/dist/main.js'),
-    {
-      BROKER_ID: 'bench',
-      MQTT_HOST: '127.0.0.1',
-      MQTT_PORT: String(mqttPort),
-      MQTT_WS_PORT: String(wsPort),
-      HTTP_PORT: String(brokerHttp),
-      ...env.broker,
-    },
-    `http://127.0.0.1:${brokerHttp}/health`,
-    profiling(env.profileDir, 'broker'),
-  );
-  const ingestion = new ServiceProcess(
-    'ingestion',
-    join(root, 'apps/ingestion/dist/main.js'),
-    {
-      MQTT_URL: `mqtt://127.0.0.1:${mqttPort}`,
-      INFLUX_URL: influx.url,
-      INFLUX_API: 'v1',
-      INFLUX_DATABASE: 'telemetry',
-      HTTP_PORT: String(ingestionHttpPort),
-      ...env.ingestion,
-    },
-    `http://127.0.0.1:${ingestionHttpPort}/health`,
-    profiling(env.profileDir, 'ingestion'),
-  );
-  const store = new InfluxStore({ ...DEFAULT_INFLUX_CONFIG, url: influx.url, timeoutMs: 60_000 });
+  let services: PipelineServices;
   try {
-    await broker.start();
-    await ingestion.start();
+    services = await startPipelineServices({
+      root,
+      influxUrl: influx.url,
+      brokerId: 'bench',
+      ...(env.broker ? { brokerEnv: env.broker } : {}),
+      ...(env.ingestion ? { ingestionEnv: env.ingestion } : {}),
+      ...(env.profileDir ? { profileDir: env.profileDir } : {}),
+    });
   } catch (error) {
-    await ingestion.stop('SIGKILL');
-    await broker.stop('SIGKILL');
     await influx.stop();
     throw error;
   }
+  const store = new InfluxStore({ ...DEFAULT_INFLUX_CONFIG, url: influx.url, timeoutMs: 60_000 });
   return {
+    ...services,
     influx,
     store,
-    broker,
-    ingestion,
-    mqttPort,
-    ingestionHttp: `http://127.0.0.1:${ingestionHttpPort}`,
     async stop() {
-      await ingestion.stop();
-      await broker.stop();
+      await services.stop();
       store.close();
       await influx.stop();
     },
   };
-}
-
-/** One sample of the ingestion's Prometheus text (0 when absent). */
-export async function metric(baseUrl: string, name: string): Promise<number> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
 }
 
 export interface PipelineRun {

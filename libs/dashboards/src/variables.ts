@@ -75,3 +75,11 @@ export const intervalChoice = (name: string, label: string, values: string[], cu
     .label(label)
     .values(values.join(','))
     .current({ text: current, value: current });
+
+/** The variables every area dashboard starts with: storage tier, its park, site and device. */
+export const areaVariables = (park: ParkId, siteMeasurement: string, siteLabel = 'Site') => [
+  rpVariable(),
+  fixedPark(park),
+  siteVariable(siteMeasurement, siteLabel),
+  deviceVariable(),
+];

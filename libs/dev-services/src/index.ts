@@ -1,3 +1,4 @@
 export * from './influxd.js';
 export * from './ports.js';
 export * from './service.js';
+export * from './pipeline-services.js';

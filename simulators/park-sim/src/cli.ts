@@ -117,14 +117,10 @@ async function main(): Promise<number> {
       const window = { fromMs: startMs, toMs: startMs + durationMs * speed };
       const fleet = scenarioFleet(scenario);
       // Points of earlier runs in the same window would make a lossy run look complete.
-      const baseline = values.influx
-        ? await countStored({
-            influxUrl: values.influx,
-            database: values.database,
-            fleet,
-            ...window,
-          })
-        : 0;
+      const storage = values.influx
+        ? { influxUrl: values.influx, database: values.database, fleet, ...window }
+        : undefined;
+      const baseline = storage ? await countStored(storage) : 0;
       const progress = new Progress(`run ${scenario.name}`);
       log(
         `park-sim run: ${scenarioFleet(scenario).length} devices of "${scenario.name}" → ${values.url}, ${durationMs / 1000} s at ${speed}×`,
@@ -147,9 +143,7 @@ async function main(): Promise<number> {
       const verdict = await judge(
         report,
         scenario.objectives,
-        values.influx
-          ? { influxUrl: values.influx, database: values.database, fleet, ...window, baseline }
-          : undefined,
+        storage ? { ...storage, baseline } : undefined,
       );
       return finish(report, verdict, values.report);
     }
@@ -171,14 +165,10 @@ async function main(): Promise<number> {
       if (values.seed !== undefined) scenario.seed = int(values.seed, '--seed', 0);
       const fleet = scenarioFleet(scenario);
       const window = { fromMs: endMs - durationMs, toMs: endMs };
-      const baseline = values.influx
-        ? await countStored({
-            influxUrl: values.influx,
-            database: values.database,
-            fleet,
-            ...window,
-          })
-        : 0;
+      const storage = values.influx
+        ? { influxUrl: values.influx, database: values.database, fleet, ...window }
+        : undefined;
+      const baseline = storage ? await countStored(storage) : 0;
       if (baseline > 0 && values.end !== undefined)
         log(
           `note: ${baseline} samples of these devices are already stored in this window; a repeat ` +
@@ -204,12 +194,9 @@ async function main(): Promise<number> {
       const verdict = await judge(
         report,
         { zeroLoss: true, minAckedShare: 1 },
-        values.influx
+        storage
           ? {
-              influxUrl: values.influx,
-              database: values.database,
-              fleet,
-              ...window,
+              ...storage,
               baseline,
               // The ingestion stores after the broker acknowledged: allow it ≥ 5,000 samples/s.
               waitMs: Math.max(60_000, report.acked / 5),

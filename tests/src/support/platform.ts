@@ -1,14 +1,16 @@
 import { join, resolve } from 'node:path';
 import {
   ServiceProcess,
-  freePort,
+  metricValue,
   retryOnPortClash,
   startInfluxd,
+  startPipelineServices,
   waitFor,
   type InfluxdHandle,
+  type PipelineServices,
 } from '@parkpulse/dev-services';
 
-export { ServiceProcess };
+export { ServiceProcess, metricValue };
 import { DEFAULT_INFLUX_CONFIG, InfluxStore, quoteIdent } from '@parkpulse/influx';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
@@ -50,52 +52,25 @@ export function startPlatform(options: PlatformOptions = {}): Promise<Platform> 
 
 async function startPlatformOnce(options: PlatformOptions): Promise<Platform> {
   const influx = await startInfluxd();
-  const [mqttPort, wsPort, brokerHttp, ingestionHttp] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
-  const broker = new ServiceProcess(
-    'broker',
-    BROKER_MAIN,
-    {
-      BROKER_ID: 'e2e',
-      MQTT_HOST: '127.0.0.1',
-      MQTT_PORT: String(mqttPort),
-      MQTT_WS_PORT: String(wsPort),
-      HTTP_PORT: String(brokerHttp),
-      ...options.brokerEnv,
-    },
-    `http://127.0.0.1:${brokerHttp}/health`,
-  );
-  const ingestion = new ServiceProcess(
-    'ingestion',
-    INGESTION_MAIN,
-    {
-      MQTT_URL: `mqtt://127.0.0.1:${mqttPort}`,
-      INFLUX_URL: influx.url,
-      INFLUX_API: 'v1',
-      INFLUX_DATABASE: 'telemetry',
-      HTTP_PORT: String(ingestionHttp),
-      ...options.ingestionEnv,
-    },
-    `http://127.0.0.1:${ingestionHttp}/health`,
-  );
+  let services: PipelineServices;
+  try {
+    services = await startPipelineServices({
+      root: ROOT,
+      influxUrl: influx.url,
+      brokerId: 'e2e',
+      ...(options.brokerEnv ? { brokerEnv: options.brokerEnv } : {}),
+      ...(options.ingestionEnv ? { ingestionEnv: options.ingestionEnv } : {}),
+    });
+  } catch (error) {
+    await influx.stop();
+    throw error;
+  }
+  const { broker, ingestion, mqttPort } = services;
   const store = new InfluxStore({
     ...DEFAULT_INFLUX_CONFIG,
     url: influx.url,
     database: 'telemetry',
   });
-  try {
-    await broker.start();
-    await ingestion.start();
-  } catch (error) {
-    await ingestion.stop('SIGKILL');
-    await broker.stop('SIGKILL');
-    await influx.stop();
-    throw error;
-  }
 
   async function count(measurement: string, field: string, where?: string): Promise<number> {
     const q = `SELECT COUNT(${quoteIdent(field)}) FROM ${quoteIdent(measurement)}${where ? ` WHERE ${where}` : ''}`;
@@ -110,7 +85,7 @@ async function startPlatformOnce(options: PlatformOptions): Promise<Platform> {
     mqttPort,
     broker,
     ingestion,
-    ingestionHttp: `http://127.0.0.1:${ingestionHttp}`,
+    ingestionHttp: services.ingestionHttp,
     count,
     async restartBroker() {
       await broker.stop('SIGTERM');
@@ -132,19 +107,9 @@ async function startPlatformOnce(options: PlatformOptions): Promise<Platform> {
       }
     },
     async stop() {
-      await ingestion.stop();
-      await broker.stop();
+      await services.stop();
       store.close();
       await influx.stop();
     },
   };
-}
-
-/** Reads the ingestion's Prometheus text and returns one sample's value (0 when absent). */
-export async function metricValue(baseUrl: string, name: string, labels = ''): Promise<number> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
-  const line = text
-    .split('\n')
-    .find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name} `)));
-  return line ? Number(line.split(' ').pop()) : 0;
 }

@@ -1,7 +1,7 @@
 import { metric } from '../fields.js';
 import { booleanMappings, fromCatalogue, stateTimeline, table, timeseries } from '../panels.js';
 import { influxql, tiered } from '../query.js';
-import { deviceVariable, fixedPark, rpVariable, siteVariable } from '../variables.js';
+import { areaVariables } from '../variables.js';
 import { UID, board, deviceLink, inScope } from './common.js';
 import { metricTrend } from './trend.js';
 
@@ -12,11 +12,7 @@ export function bioIsland() {
     'Containment laboratories (pressure cascade, air changes, HEPA filters, doors) and the ultra-low temperature sample freezers of Bio Island.',
     ['bio-island', 'biosafety'],
   );
-  dashboard
-    .withVariable(rpVariable())
-    .withVariable(fixedPark('bio-island'))
-    .withVariable(siteVariable('bsl_laboratory', 'Campus'))
-    .withVariable(deviceVariable());
+  dashboard.variables(areaVariables('bio-island', 'bsl_laboratory', 'Campus'));
   const lab = tiered('bsl_laboratory');
   layout
     .section('Containment laboratories')

@@ -1,4 +1,4 @@
-import { deviceVariable, fixedPark, rpVariable, siteVariable } from '../variables.js';
+import { areaVariables } from '../variables.js';
 import { UID, board } from './common.js';
 import { metricTrend, summedNow, summedTrend } from './trend.js';
 
@@ -9,11 +9,7 @@ export function knowledgeCity() {
     'The 5G base stations and the edge data-centre racks of the Knowledge City digital hub.',
     ['knowledge-city', 'network'],
   );
-  dashboard
-    .withVariable(rpVariable())
-    .withVariable(fixedPark('knowledge-city'))
-    .withVariable(siteVariable('base_station_5g'))
-    .withVariable(deviceVariable());
+  dashboard.variables(areaVariables('knowledge-city', 'base_station_5g'));
   layout
     .section('5G base stations')
     .add(

@@ -9,13 +9,7 @@ import {
 } from '../panels.js';
 import { metric, shareSteps } from '../fields.js';
 import { influxql, tiered, tieredAny } from '../query.js';
-import {
-  deviceVariable,
-  fixedPark,
-  intervalChoice,
-  rpVariable,
-  siteVariable,
-} from '../variables.js';
+import { areaVariables, intervalChoice } from '../variables.js';
 import { UID, board, deviceLink, inScope } from './common.js';
 
 /** The machines with a `state` (the machine-state timeline). */
@@ -48,10 +42,7 @@ export function scienceCity() {
     ['science-city', 'manufacturing'],
   );
   dashboard
-    .withVariable(rpVariable())
-    .withVariable(fixedPark('science-city'))
-    .withVariable(siteVariable('production_line', 'Factory'))
-    .withVariable(deviceVariable())
+    .variables(areaVariables('science-city', 'production_line', 'Factory'))
     .withVariable(intervalChoice('oee_window', 'OEE window', ['15m', '1h', '8h', '1d'], '1h'));
 
   const share = { unit: 'percentunit', min: 0, max: 1, decimals: 1 };

@@ -1,7 +1,7 @@
 import { metric } from '../fields.js';
 import { barGauge, fromCatalogue } from '../panels.js';
 import { influxql, tiered } from '../query.js';
-import { deviceVariable, fixedPark, rpVariable, siteVariable } from '../variables.js';
+import { areaVariables } from '../variables.js';
 import { UID, board, inScope } from './common.js';
 import { metricTrend, summedNow, summedTrend } from './trend.js';
 
@@ -12,11 +12,7 @@ export function yuzhu() {
     'The AI compute clusters and the smart buildings of Yuzhu: compute power, PUE, inlet temperatures, building energy.',
     ['yuzhu', 'compute'],
   );
-  dashboard
-    .withVariable(rpVariable())
-    .withVariable(fixedPark('yuzhu'))
-    .withVariable(siteVariable('energy_meter'))
-    .withVariable(deviceVariable());
+  dashboard.variables(areaVariables('yuzhu', 'energy_meter'));
   layout
     .section('Compute')
     .add(

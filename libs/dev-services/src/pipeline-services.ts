@@ -1,0 +1,96 @@
+import { join } from 'node:path';
+import { freePort } from './ports.js';
+import { ServiceProcess } from './service.js';
+
+export interface PipelineServicesOptions {
+  /** Repository root (the built apps are under apps/<name>/dist/main.js). */
+  readonly root: string;
+  readonly influxUrl: string;
+  readonly brokerId: string;
+  readonly brokerEnv?: Record<string, string>;
+  readonly ingestionEnv?: Record<string, string>;
+  /** Write CPU profiles (`--cpu-prof`) of both services under this directory. */
+  readonly profileDir?: string;
+}
+
+export interface PipelineServices {
+  readonly broker: ServiceProcess;
+  readonly ingestion: ServiceProcess;
+  readonly mqttPort: number;
+  /** Base URL of the ingestion's /health and /metrics. */
+  readonly ingestionHttp: string;
+  /** Stops the ingestion, then the broker (SIGTERM: graceful). */
+  stop(): Promise<void>;
+}
+
+const profiling = (dir: string | undefined, name: string) =>
+  dir ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${join(dir, name)}`] } : {};
+
+/**
+ * The built broker and ingestion on free loopback ports, the ingestion writing to `influxUrl`
+ * (database `telemetry`, v1 API), each started and waited for until healthy. If either fails to
+ * start, both are killed and the error is thrown (wrap in `retryOnPortClash` for fresh ports).
+ */
+export async function startPipelineServices(o: PipelineServicesOptions): Promise<PipelineServices> {
+  const [mqttPort, wsPort, brokerHttp, ingestionHttp] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  const broker = new ServiceProcess(
+    'broker',
+    join(o.root, 'apps/broker/dist/main.js'),
+    {
+      BROKER_ID: o.brokerId,
+      MQTT_HOST: '127.0.0.1',
+      MQTT_PORT: String(mqttPort),
+      MQTT_WS_PORT: String(wsPort),
+      HTTP_PORT: String(brokerHttp),
+      ...o.brokerEnv,
+    },
+    `http://127.0.0.1:${brokerHttp}/health`,
+    profiling(o.profileDir, 'broker'),
+  );
+  const ingestion = new ServiceProcess(
+    'ingestion',
+    join(o.root, 'apps/ingestion/dist/main.js'),
+    {
+      MQTT_URL: `mqtt://127.0.0.1:${mqttPort}`,
+      INFLUX_URL: o.influxUrl,
+      INFLUX_API: 'v1',
+      INFLUX_DATABASE: 'telemetry',
+      HTTP_PORT: String(ingestionHttp),
+      ...o.ingestionEnv,
+    },
+    `http://127.0.0.1:${ingestionHttp}/health`,
+    profiling(o.profileDir, 'ingestion'),
+  );
+  try {
+    await broker.start();
+    await ingestion.start();
+  } catch (error) {
+    await ingestion.stop('SIGKILL');
+    await broker.stop('SIGKILL');
+    throw error;
+  }
+  return {
+    broker,
+    ingestion,
+    mqttPort,
+    ingestionHttp: `http://127.0.0.1:${ingestionHttp}`,
+    async stop() {
+      await ingestion.stop();
+      await broker.stop();
+    },
+  };
+}
+
+/** One sample of a service's Prometheus text (`labels` as written, e.g. `{reason="x"}`); 0 when absent. */
+export async function metricValue(baseUrl: string, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name} `)));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
