@@ -42,6 +42,12 @@ export class MqttConsumer implements OnApplicationShutdown {
   private lastHeard = 0;
   private stopped = false;
   private paused = false;
+  /**
+   * Publishes that arrived after reading was paused: the rest of the chunk being parsed when the
+   * limit was reached (pausing the socket stops the next read, not the current one). Handed on,
+   * in order, before reading resumes, so the pending limit holds exactly.
+   */
+  private held: { acks: OrderedAcks<number>; packet: IPublishPacket }[] = [];
   private consuming = true;
   private connectedNow = false;
   private connectWaiters: (() => void)[] = [];
@@ -201,6 +207,14 @@ export class MqttConsumer implements OnApplicationShutdown {
 
   private onPublish(acks: OrderedAcks<number>, packet: IPublishPacket): void {
     if (!this.consuming) return; // shutting down: the broker redelivers it to the next session
+    if (this.paused) {
+      this.held.push({ acks, packet });
+      return;
+    }
+    this.deliver(acks, packet);
+  }
+
+  private deliver(acks: OrderedAcks<number>, packet: IPublishPacket): void {
     const payload =
       typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     let ack: () => void;
@@ -237,7 +251,12 @@ export class MqttConsumer implements OnApplicationShutdown {
     if (this.paused && !this.overloaded(pending, 0.5) && this.consuming) {
       this.paused = false;
       this.lastHeard = Date.now();
-      socket.resume();
+      // what was held goes first; it may fill the window again, and then reading stays paused
+      while (this.held.length > 0 && !this.paused) {
+        const next = this.held.shift()!;
+        this.deliver(next.acks, next.packet);
+      }
+      if (!this.paused) socket.resume();
     }
   }
 
@@ -277,6 +296,7 @@ export class MqttConsumer implements OnApplicationShutdown {
     // Unacked messages of this session will be redelivered by the broker; their late acks are dropped.
     acks.clear();
     this.paused = false;
+    this.held = []; // the broker redelivers them to the next session
     this.connectedNow = false;
     this.metrics.mqttConnected.set(0);
     this.metrics.setPending(0);
