@@ -1,0 +1,210 @@
+import { ASSET_TYPES, DEVICE_ID_PATTERN, PARKS, SITE_PATTERN } from '@parkpulse/telemetry';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { decodeGroupKey, parseSecretHash } from './keys.js';
+
+/**
+ * What a service account may do. Devices have no role: their rights follow from their
+ * enrolment (see acl.ts).
+ */
+export const ROLES = ['ingestion', 'observer', 'operator'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** `*` or a list of allowed values. */
+export type Scope = '*' | readonly string[];
+
+/** Devices whose keys are derived from one group key (no row per device). */
+export interface EnrolmentGroup {
+  readonly id: string;
+  /** Environment variable holding the group key (base64, ≥ 32 bytes). */
+  readonly keyEnv: string;
+  /** The group key itself, read from `keyEnv`. */
+  readonly key: Buffer;
+  readonly parks: Scope;
+  readonly sites: Scope;
+  readonly assetTypes: Scope;
+  /** Device ids this group may issue keys for (anchored); all when absent. */
+  readonly devicePattern?: RegExp;
+}
+
+/** A device registered on its own, with an scrypt hash of its key. */
+export interface RegisteredDevice {
+  readonly id: string;
+  readonly park: string;
+  readonly site: string;
+  readonly assetType: string;
+  readonly keyHash: string;
+}
+
+export interface ServiceAccount {
+  readonly id: string;
+  readonly role: Role;
+  /** Either the secret from an environment variable… */
+  readonly secretEnv?: string;
+  readonly secret?: string;
+  /** …or an scrypt hash in the file. */
+  readonly secretHash?: string;
+}
+
+export interface Registry {
+  readonly version: 1;
+  readonly groups: readonly EnrolmentGroup[];
+  readonly devices: ReadonlyMap<string, RegisteredDevice>;
+  readonly services: ReadonlyMap<string, ServiceAccount>;
+}
+
+const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must match [A-Za-z0-9_-]{1,64}');
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name');
+const parkIds = PARKS.map((p) => p.id as string);
+const assetTypeIds = ASSET_TYPES.map((a) => a.id);
+const scope = (allowed: (v: string) => boolean, what: string) =>
+  z.union([z.literal('*'), z.array(z.string().refine(allowed, { message: `not ${what}` })).min(1)]);
+
+const fileSchema = z
+  .object({
+    version: z.literal(1),
+    groups: z
+      .array(
+        z
+          .object({
+            id,
+            keyEnv: envName,
+            parks: scope((v) => parkIds.includes(v), 'a park of the catalogue'),
+            sites: scope((v) => SITE_PATTERN.test(v), `a site (${SITE_PATTERN.source})`),
+            assetTypes: scope((v) => assetTypeIds.includes(v), 'an asset type of the catalogue'),
+            devicePattern: z.string().refine(isRegExp, 'must be a regular expression').optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+    devices: z
+      .array(
+        z
+          .object({
+            id: z.string().regex(DEVICE_ID_PATTERN, `must match ${DEVICE_ID_PATTERN.source}`),
+            park: z.string().refine((v) => parkIds.includes(v), 'not a park of the catalogue'),
+            site: z.string().regex(SITE_PATTERN, `must match ${SITE_PATTERN.source}`),
+            assetType: z
+              .string()
+              .refine((v) => assetTypeIds.includes(v), 'not an asset type of the catalogue'),
+            keyHash: z.string().refine(isSecretHash, 'must be scrypt$N$r$p$salt$hash'),
+          })
+          .strict(),
+      )
+      .default([]),
+    services: z
+      .array(
+        z
+          .object({
+            id,
+            role: z.enum(ROLES),
+            secretEnv: envName.optional(),
+            secretHash: z
+              .string()
+              .refine(isSecretHash, 'must be scrypt$N$r$p$salt$hash')
+              .optional(),
+          })
+          .strict()
+          .refine((s) => (s.secretEnv === undefined) !== (s.secretHash === undefined), {
+            message: 'give exactly one of secretEnv and secretHash',
+          }),
+      )
+      .default([]),
+  })
+  .strict();
+
+export type RegistryFile = z.input<typeof fileSchema>;
+
+/**
+ * Reads a registry file (YAML) and the secrets it names from `env`. Throws one error listing
+ * every problem: schema errors, duplicate ids, missing or malformed secrets.
+ */
+export function parseRegistry(text: string, env: NodeJS.ProcessEnv = process.env): Registry {
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0)
+    throw new Error(`registry: not valid YAML: ${doc.errors.map((e) => e.message).join('; ')}`);
+  const parsed = fileSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(file)'}: ${i.message}`);
+    throw new Error(`registry: invalid file:\n${lines.join('\n')}`);
+  }
+  const file = parsed.data;
+  const problems: string[] = [];
+  const secret = (name: string, what: string): string | undefined => {
+    const value = env[name];
+    if (!value) problems.push(`${what}: environment variable ${name} is not set`);
+    return value || undefined;
+  };
+
+  const groups: EnrolmentGroup[] = [];
+  for (const g of file.groups) {
+    const text = secret(g.keyEnv, `group ${g.id}`);
+    let key: Buffer = Buffer.alloc(0);
+    if (text !== undefined) {
+      try {
+        key = decodeGroupKey(text);
+      } catch (error) {
+        problems.push(`group ${g.id}: ${g.keyEnv}: ${(error as Error).message}`);
+      }
+    }
+    groups.push({
+      id: g.id,
+      keyEnv: g.keyEnv,
+      key,
+      parks: g.parks,
+      sites: g.sites,
+      assetTypes: g.assetTypes,
+      ...(g.devicePattern !== undefined
+        ? { devicePattern: new RegExp(`^(?:${g.devicePattern})$`) }
+        : {}),
+    });
+  }
+  const devices = new Map<string, RegisteredDevice>();
+  for (const d of file.devices) {
+    if (devices.has(d.id)) problems.push(`device ${d.id}: listed twice`);
+    devices.set(d.id, d);
+  }
+  const services = new Map<string, ServiceAccount>();
+  for (const s of file.services) {
+    if (services.has(s.id) || devices.has(s.id))
+      problems.push(`service ${s.id}: id already used by another entry`);
+    const value = s.secretEnv !== undefined ? secret(s.secretEnv, `service ${s.id}`) : undefined;
+    services.set(s.id, {
+      id: s.id,
+      role: s.role,
+      ...(s.secretEnv !== undefined ? { secretEnv: s.secretEnv } : {}),
+      ...(value !== undefined ? { secret: value } : {}),
+      ...(s.secretHash !== undefined ? { secretHash: s.secretHash } : {}),
+    });
+  }
+  const groupIds = new Set<string>();
+  for (const g of groups) {
+    if (groupIds.has(g.id)) problems.push(`group ${g.id}: listed twice`);
+    groupIds.add(g.id);
+  }
+  if (problems.length > 0)
+    throw new Error(`registry: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
+  return { version: 1, groups, devices, services };
+}
+
+export function inScope(scope: Scope, value: string): boolean {
+  return scope === '*' || scope.includes(value);
+}
+
+function isRegExp(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isSecretHash(value: string): boolean {
+  try {
+    parseSecretHash(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
