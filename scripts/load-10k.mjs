@@ -12,9 +12,8 @@ ensureDependencies();
 run('npx', ['nx', 'run-many', '-t', 'build', '--outputStyle=static'], {
   stdio: ['ignore', 'ignore', 'inherit'],
 });
-const { startInfluxd, freePort, waitFor } = await import(
-  join(ROOT, 'libs/dev-services/dist/index.js')
-);
+const { startInfluxd, freePort, waitFor, devSecretsEnv, serviceCredentials, DEV_GROUP_KEY } =
+  await import(join(ROOT, 'libs/dev-services/dist/index.js'));
 
 const devices = process.env.DEVICES ?? '10000';
 const rate = process.env.RATE ?? '0.5';
@@ -36,7 +35,9 @@ const start = (script, extra) => {
   children.push(child);
   return child;
 };
+const ingestionLogin = serviceCredentials('parkpulse-ingestion');
 start('apps/broker/dist/main.js', {
+  ...devSecretsEnv(ROOT),
   MQTT_PORT: String(mqtt),
   MQTT_WS_PORT: String(ws),
   HTTP_PORT: String(brokerHttp),
@@ -44,6 +45,8 @@ start('apps/broker/dist/main.js', {
 await waitFor('broker', async () => (await fetch(`http://127.0.0.1:${brokerHttp}/health`)).ok);
 start('apps/ingestion/dist/main.js', {
   MQTT_URL: `mqtt://127.0.0.1:${mqtt}`,
+  MQTT_USERNAME: ingestionLogin.username,
+  MQTT_PASSWORD: ingestionLogin.password,
   INFLUX_URL: influx.url,
   HTTP_PORT: String(ingestionHttp),
 });
@@ -78,6 +81,8 @@ const sim = spawn(
     duration,
     '--report',
     join(ROOT, '.data', 'load-10k.json'),
+    '--group-key',
+    DEV_GROUP_KEY,
   ],
   { stdio: 'inherit' },
 );

@@ -22,6 +22,8 @@ const cfg = {
   backfill: env.SIM_BACKFILL ?? '2h',
 };
 const DATA = join(ROOT, '.data');
+// The simulated devices' enrolment group key (park-sim derives each device's key from it).
+const deviceLogin = {};
 const children = [];
 let influx;
 
@@ -89,7 +91,7 @@ async function backfill(influxUrl) {
       '--report',
       reportFile,
     ],
-    {},
+    deviceLogin,
     { once: true },
   );
   const code = await new Promise((r) => child.once('exit', (c, signal) => r(c ?? signal)));
@@ -182,7 +184,16 @@ try {
         `port ${port} (${name}) is in use: stop what uses it or set the port variable (see README)`,
       );
   }
-  const { startInfluxd } = await import(join(ROOT, 'libs/dev-services/dist/index.js'));
+  const { startInfluxd, devSecretsEnv, serviceCredentials } = await import(
+    join(ROOT, 'libs/dev-services/dist/index.js')
+  );
+  // The registry (deploy/registry/registry.yaml) with its dev-only secrets; a variable set in
+  // the environment wins over the dev default.
+  const secrets = Object.fromEntries(
+    Object.entries(devSecretsEnv(ROOT)).map(([k, v]) => [k, env[k] ?? v]),
+  );
+  const ingestionLogin = serviceCredentials('parkpulse-ingestion');
+  deviceLogin.PARKPULSE_GROUP_KEY = env.PARKPULSE_GROUP_KEY ?? secrets.PARKPULSE_DEV_GROUP_KEY;
   if (!(await portFree(cfg.influxPort)))
     throw new Error(`port ${cfg.influxPort} (InfluxDB) is in use: set INFLUX_PORT`);
   influx = await startInfluxd({
@@ -193,6 +204,7 @@ try {
   console.log(`influxd     ${influx.url} (data in .data/influxdb)`);
 
   start('broker', ['apps/broker/dist/main.js'], {
+    ...secrets,
     MQTT_PORT: String(cfg.mqttPort),
     MQTT_WS_PORT: String(cfg.wsPort),
     HTTP_PORT: String(cfg.brokerHttp),
@@ -204,6 +216,8 @@ try {
 
   start('ingestion', ['apps/ingestion/dist/main.js'], {
     MQTT_URL: `mqtt://127.0.0.1:${cfg.mqttPort}`,
+    MQTT_USERNAME: env.MQTT_USERNAME ?? ingestionLogin.username,
+    MQTT_PASSWORD: env.MQTT_PASSWORD ?? secrets.PARKPULSE_INGESTION_SECRET,
     INFLUX_URL: influx.url,
     HTTP_PORT: String(cfg.ingestionHttp),
   });
@@ -214,21 +228,28 @@ try {
 
   if (cfg.backfill !== '0') await backfill(influx.url);
 
-  start('simulator', [
-    'simulators/park-sim/dist/cli.js',
-    'run',
-    '--url',
-    `mqtt://127.0.0.1:${cfg.mqttPort}`,
-    '--scenario',
-    cfg.scenario,
-    '--duration',
-    '720h',
-  ]);
+  start(
+    'simulator',
+    [
+      'simulators/park-sim/dist/cli.js',
+      'run',
+      '--url',
+      `mqtt://127.0.0.1:${cfg.mqttPort}`,
+      '--scenario',
+      cfg.scenario,
+      '--duration',
+      '720h',
+    ],
+    deviceLogin,
+  );
   console.log(
     `simulator   scenario ${cfg.scenario} (simulators/scenarios), live (logs in .data/logs)`,
   );
   console.log(
     `try:        curl -s 'http://127.0.0.1:${cfg.influxPort}/query?db=telemetry' --data-urlencode 'q=SELECT mean(spindle_load_pct) FROM cnc_machine WHERE time > now() - 1m GROUP BY site'`,
+  );
+  console.log(
+    'security    dev-only keys from libs/dev-services/src/credentials.ts (loopback only; see docs/security.md)',
   );
   console.log('Ctrl-C stops everything.\n');
 

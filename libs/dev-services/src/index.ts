@@ -2,3 +2,4 @@ export * from './influxd.js';
 export * from './ports.js';
 export * from './service.js';
 export * from './pipeline-services.js';
+export * from './credentials.js';

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { devSecretsEnv, serviceCredentials } from './credentials.js';
 import { freePort } from './ports.js';
 import { ServiceProcess } from './service.js';
 
@@ -28,7 +29,7 @@ const profiling = (dir: string | undefined, name: string) =>
 
 /**
  * The built broker and ingestion on free loopback ports, the ingestion writing to `influxUrl`
- * (database `telemetry`, v1 API), each started and waited for until healthy. If either fails to
+ * (database `telemetry`, v1 API), with the dev registry and secrets (see credentials.ts), each started and waited for until healthy. If either fails to
  * start, both are killed and the error is thrown (wrap in `retryOnPortClash` for fresh ports).
  */
 export async function startPipelineServices(o: PipelineServicesOptions): Promise<PipelineServices> {
@@ -47,11 +48,13 @@ export async function startPipelineServices(o: PipelineServicesOptions): Promise
       MQTT_PORT: String(mqttPort),
       MQTT_WS_PORT: String(wsPort),
       HTTP_PORT: String(brokerHttp),
+      ...devSecretsEnv(o.root),
       ...o.brokerEnv,
     },
     `http://127.0.0.1:${brokerHttp}/health`,
     profiling(o.profileDir, 'broker'),
   );
+  const ingest = serviceCredentials('parkpulse-ingestion');
   const ingestion = new ServiceProcess(
     'ingestion',
     join(o.root, 'apps/ingestion/dist/main.js'),
@@ -61,6 +64,8 @@ export async function startPipelineServices(o: PipelineServicesOptions): Promise
       INFLUX_API: 'v1',
       INFLUX_DATABASE: 'telemetry',
       HTTP_PORT: String(ingestionHttp),
+      MQTT_USERNAME: ingest.username,
+      MQTT_PASSWORD: ingest.password,
       ...o.ingestionEnv,
     },
     `http://127.0.0.1:${ingestionHttp}/health`,

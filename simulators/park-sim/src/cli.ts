@@ -28,7 +28,9 @@ Commands:
 
 Common options:
   --url <mqtt-url>          broker                                   (default mqtt://127.0.0.1:1883)
-  --username, --password    MQTT credentials
+  --group-key <base64>      enrolment group key: each device logs in as itself with its
+                            derived key (default: $PARKPULSE_GROUP_KEY)
+  --username, --password    one MQTT login for every device; for record: an observer account
   --report <file.json>      write the final report (and verdict) as JSON
   -h, --help                this text
 
@@ -66,6 +68,7 @@ async function main(): Promise<number> {
     allowPositionals: true,
     options: {
       url: { type: 'string', default: 'mqtt://127.0.0.1:1883' },
+      'group-key': { type: 'string' },
       username: { type: 'string' },
       password: { type: 'string' },
       report: { type: 'string' },
@@ -100,9 +103,11 @@ async function main(): Promise<number> {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   process.once('SIGTERM', () => controller.abort());
-  const credentials = values.username
-    ? { username: values.username, password: values.password ?? '' }
-    : {};
+  const groupKey = values['group-key'] ?? process.env['PARKPULSE_GROUP_KEY'];
+  const credentials = {
+    ...(groupKey ? { groupKey } : {}),
+    ...(values.username ? { username: values.username, password: values.password ?? '' } : {}),
+  };
   const signal = controller.signal;
 
   switch (command) {

@@ -11,6 +11,7 @@ export interface BackfillOptions {
   readonly durationMs: number;
   /** End of the history (default: now). */
   readonly endMs?: number;
+  readonly groupKey?: string;
   readonly username?: string;
   readonly password?: string;
   /** Every generated message, in time order (for checks against what was stored). */

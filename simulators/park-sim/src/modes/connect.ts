@@ -1,11 +1,33 @@
+import { deriveDeviceKey } from '@parkpulse/access';
 import { SimDevice, type DeviceOptions } from '../device.js';
 import type { FleetDevice } from '../generator.js';
 import { createRng } from '../rng.js';
 
-export interface FleetConnection {
-  readonly url: string;
+/** How simulated devices log in. */
+export interface DeviceLogin {
+  /**
+   * Key of the enrolment group the devices belong to: each device logs in with its id and
+   * its derived key (DESIGN.md "Security"). Takes precedence over username/password.
+   */
+  readonly groupKey?: string;
+  /** One login shared by every device (brokers without per-device keys). */
   readonly username?: string;
   readonly password?: string;
+}
+
+/** The username/password a device sends, if any. */
+export function loginOf(
+  deviceId: string,
+  login: DeviceLogin,
+): { username: string; password: string } | Record<string, never> {
+  if (login.groupKey)
+    return { username: deviceId, password: deriveDeviceKey(login.groupKey, deviceId) };
+  if (login.username) return { username: login.username, password: login.password ?? '' };
+  return {};
+}
+
+export interface FleetConnection extends DeviceLogin {
+  readonly url: string;
   readonly seed?: number;
   readonly onConnect?: DeviceOptions['onConnect'];
   readonly bufferLimit?: number;
@@ -26,9 +48,7 @@ export async function connectFleet(
         { park: d.park, site: d.site, assetType: d.asset.id, deviceId: d.deviceId },
         {
           url: options.url,
-          ...(options.username
-            ? { username: options.username, password: options.password ?? '' }
-            : {}),
+          ...loginOf(d.deviceId, options),
           rng,
           latencies,
           ...(options.onConnect ? { onConnect: options.onConnect } : {}),

@@ -20,6 +20,7 @@ export interface LoadOptions {
   readonly durationMs?: number;
   readonly window?: number;
   readonly seed?: number;
+  readonly groupKey?: string;
   readonly username?: string;
   readonly password?: string;
   readonly onSent?: (sample: SentSample) => void;

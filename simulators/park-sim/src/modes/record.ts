@@ -22,7 +22,8 @@ export async function record(options: RecordOptions): Promise<{ messages: number
     filter,
   });
   const client = await mqtt.connectAsync(options.url, {
-    clientId: `park-sim-recorder-${process.pid}-${Date.now() % 100_000}`,
+    // A service account's client id starts with its id (the broker's rule).
+    clientId: `${options.username ?? 'park-sim'}-recorder-${process.pid}-${Date.now() % 100_000}`,
     clean: true,
     ...(options.username ? { username: options.username, password: options.password ?? '' } : {}),
   });

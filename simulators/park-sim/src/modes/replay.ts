@@ -2,7 +2,7 @@ import { SimDevice } from '../device.js';
 import { payloadOf, readRecording, type RecordedMessage } from '../recording.js';
 import { summarise, type RunReport } from '../report.js';
 import { createRng } from '../rng.js';
-import { settle, sleep } from './connect.js';
+import { loginOf, settle, sleep } from './connect.js';
 
 export interface ReplayOptions {
   readonly url: string;
@@ -18,6 +18,7 @@ export interface ReplayOptions {
    * the last loop lands on the moment it is sent, so no timestamp is ever in the future.
    */
   readonly shiftMs?: number;
+  readonly groupKey?: string;
   readonly username?: string;
   readonly password?: string;
   readonly onProgress?: (report: RunReport, progress: number) => void;
@@ -76,9 +77,7 @@ export async function replay(
             url: options.url,
             rng,
             latencies,
-            ...(options.username
-              ? { username: options.username, password: options.password ?? '' }
-              : {}),
+            ...loginOf(id, options),
           },
         ),
       );

@@ -16,6 +16,7 @@ export interface RunOptions {
    * present exactly at the end and no timestamp is ever in the future.
    */
   readonly startMs?: number;
+  readonly groupKey?: string;
   readonly username?: string;
   readonly password?: string;
   /** Called for the `broker-restart` fault (the simulator does not own the broker). */
