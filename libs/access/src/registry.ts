@@ -119,7 +119,12 @@ export type RegistryFile = z.input<typeof fileSchema>;
  * Reads a registry file (YAML) and the secrets it names from `env`. Throws one error listing
  * every problem: schema errors, duplicate ids, missing or malformed secrets.
  */
-export function parseRegistry(text: string, env: NodeJS.ProcessEnv = process.env): Registry {
+export function parseRegistry(
+  text: string,
+  env: NodeJS.ProcessEnv = process.env,
+  options: { readonly requireSecrets?: boolean } = {},
+): Registry {
+  const requireSecrets = options.requireSecrets ?? true;
   const doc = parseDocument(text);
   if (doc.errors.length > 0)
     throw new Error(`registry: not valid YAML: ${doc.errors.map((e) => e.message).join('; ')}`);
@@ -132,7 +137,7 @@ export function parseRegistry(text: string, env: NodeJS.ProcessEnv = process.env
   const problems: string[] = [];
   const secret = (name: string, what: string): string | undefined => {
     const value = env[name];
-    if (!value) problems.push(`${what}: environment variable ${name} is not set`);
+    if (!value && requireSecrets) problems.push(`${what}: environment variable ${name} is not set`);
     return value || undefined;
   };
 
@@ -207,4 +212,46 @@ function isSecretHash(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A device to register on its own (see `addDevice`). */
+export interface NewDevice {
+  readonly id: string;
+  readonly park: string;
+  readonly site: string;
+  readonly assetType: string;
+  readonly keyHash: string;
+}
+
+/**
+ * The registry text with one more individually registered device, comments and layout kept.
+ * Throws when the result would not be a valid registry (unknown park, duplicate id, …).
+ */
+export function addDevice(text: string, device: NewDevice): string {
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) throw new Error(`registry: not valid YAML: ${doc.errors[0]?.message}`);
+  const current = parseRegistry(text, {}, { requireSecrets: false });
+  if (current.devices.has(device.id) || current.services.has(device.id))
+    throw new Error(`registry: "${device.id}" is already registered`);
+  const entry = {
+    id: device.id,
+    park: device.park,
+    site: device.site,
+    assetType: device.assetType,
+    keyHash: device.keyHash,
+  };
+  const list = doc.get('devices');
+  if (
+    list &&
+    typeof list === 'object' &&
+    'add' in list &&
+    (list as { items?: unknown[] }).items?.length
+  ) {
+    doc.addIn(['devices'], doc.createNode(entry));
+  } else {
+    doc.set('devices', doc.createNode([entry]));
+  }
+  const next = doc.toString();
+  parseRegistry(next, {}, { requireSecrets: false });
+  return next;
 }
