@@ -38,18 +38,33 @@ export interface InfluxdHandle {
   readonly url: string;
   readonly port: number;
   readonly dataDir: string;
+  /** Pid of the running influxd (of the last one after `halt`). */
   readonly pid: number;
   /** SIGSTOP/SIGCONT: an InfluxDB that hangs, for outage tests. */
   pause(): void;
   resume(): void;
+  /**
+   * Stops influxd like an operator would (SIGTERM, then SIGKILL after 10 s; or `signal`) and keeps
+   * its data dir: an InfluxDB that is really down (connections refused), until `restart`.
+   */
+  halt(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Starts influxd again on the same port and data dir, and waits until it answers /ping. */
+  restart(): Promise<void>;
   /** Stops influxd (SIGTERM, then SIGKILL after 10 s) and removes a temporary data dir. */
   stop(): Promise<void>;
 }
 
+interface RunningInfluxd {
+  readonly child: ChildProcess;
+  readonly exit: Promise<void>;
+  exited: boolean;
+}
+
 /** Starts a private influxd 1.x on loopback and waits until it answers /ping. */
 export async function startInfluxd(options: InfluxdOptions = {}): Promise<InfluxdHandle> {
-  const bin = findInfluxd();
-  if (!bin) throw new Error(INFLUXD_INSTALL_HINT);
+  const found = findInfluxd();
+  if (!found) throw new Error(INFLUXD_INSTALL_HINT);
+  const bin: string = found;
   const temporary = !options.dataDir;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'parkpulse-influxd-')));
   await mkdir(dataDir, { recursive: true });
@@ -80,47 +95,66 @@ export async function startInfluxd(options: InfluxdOptions = {}): Promise<Influx
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn(bin, ['-config', conf], {
-    stdio: options.stdio ?? 'ignore',
-    detached: options.ownProcessGroup ?? false,
-  });
-  let exited = false;
-  // If the process that started it dies without stop() (a test timeout, Ctrl-C), influxd goes too.
-  const orphanGuard = () => child.kill('SIGKILL');
-  process.once('exit', orphanGuard);
-  const exit = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      exited = true;
-      process.off('exit', orphanGuard);
-      resolve();
-    }),
-  );
   const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitFor(`influxd on ${url}`, async () => {
-      if (exited) throw new Error('influxd exited during start-up');
-      const res = await fetch(`${url}/ping`);
-      return res.status === 204;
+
+  async function launch(): Promise<RunningInfluxd> {
+    const child: ChildProcess = spawn(bin, ['-config', conf], {
+      stdio: options.stdio ?? 'ignore',
+      detached: options.ownProcessGroup ?? false,
     });
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
+    // If the process that started it dies without stop() (a test timeout, Ctrl-C), influxd goes too.
+    const orphanGuard = () => child.kill('SIGKILL');
+    process.once('exit', orphanGuard);
+    const running: RunningInfluxd = {
+      child,
+      exited: false,
+      exit: new Promise<void>((resolve) =>
+        child.once('exit', () => {
+          running.exited = true;
+          process.off('exit', orphanGuard);
+          resolve();
+        }),
+      ),
+    };
+    try {
+      await waitFor(`influxd on ${url}`, async () => {
+        if (running.exited) throw new Error('influxd exited during start-up');
+        const res = await fetch(`${url}/ping`);
+        return res.status === 204;
+      });
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    }
+    return running;
   }
+
+  async function halt(running: RunningInfluxd, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+    if (running.exited) return;
+    running.child.kill('SIGCONT');
+    running.child.kill(signal);
+    const timer = setTimeout(() => running.child.kill('SIGKILL'), 10_000);
+    await running.exit;
+    clearTimeout(timer);
+  }
+
+  let current = await launch();
   return {
     url,
     port,
     dataDir,
-    pid: child.pid ?? -1,
-    pause: () => child.kill('SIGSTOP'),
-    resume: () => child.kill('SIGCONT'),
+    get pid() {
+      return current.child.pid ?? -1;
+    },
+    pause: () => current.child.kill('SIGSTOP'),
+    resume: () => current.child.kill('SIGCONT'),
+    halt: (signal = 'SIGTERM') => halt(current, signal),
+    async restart() {
+      await halt(current, 'SIGTERM');
+      current = await launch();
+    },
     async stop() {
-      if (!exited) {
-        child.kill('SIGCONT');
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exit;
-        clearTimeout(timer);
-      }
+      await halt(current, 'SIGTERM');
       if (temporary) await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { devSecretsEnv, serviceCredentials } from './credentials.js';
 import { freePort } from './ports.js';
@@ -55,6 +57,8 @@ export async function startPipelineServices(o: PipelineServicesOptions): Promise
     profiling(o.profileDir, 'broker'),
   );
   const ingest = serviceCredentials('parkpulse-ingestion');
+  // A disk spool of this pipeline's own, kept across restarts of its ingestion, removed on stop().
+  const spoolDir = mkdtempSync(join(tmpdir(), 'parkpulse-spool-'));
   const ingestion = new ServiceProcess(
     'ingestion',
     join(o.root, 'apps/ingestion/dist/main.js'),
@@ -64,6 +68,7 @@ export async function startPipelineServices(o: PipelineServicesOptions): Promise
       INFLUX_API: 'v1',
       INFLUX_DATABASE: 'telemetry',
       HTTP_PORT: String(ingestionHttp),
+      SPOOL_DIR: spoolDir,
       MQTT_USERNAME: ingest.username,
       MQTT_PASSWORD: ingest.password,
       ...o.ingestionEnv,
@@ -77,6 +82,7 @@ export async function startPipelineServices(o: PipelineServicesOptions): Promise
   } catch (error) {
     await ingestion.stop('SIGKILL');
     await broker.stop('SIGKILL');
+    rmSync(spoolDir, { recursive: true, force: true });
     throw error;
   }
   return {
@@ -87,6 +93,7 @@ export async function startPipelineServices(o: PipelineServicesOptions): Promise
     async stop() {
       await ingestion.stop();
       await broker.stop();
+      rmSync(spoolDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,4 +1,5 @@
 export * from './config.js';
+export * from './lines.js';
 export * from './mapping.js';
 export * from './schema.js';
 export * from './store.js';

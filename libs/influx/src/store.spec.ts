@@ -2,6 +2,7 @@ import { Point } from '@influxdata/influxdb-client';
 import { freePort, startInfluxd, type InfluxdHandle } from '@parkpulse/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_INFLUX_CONFIG } from './config.js';
+import { toLineProtocol } from './lines.js';
 import {
   InfluxQueryError,
   InfluxStore,
@@ -98,6 +99,27 @@ describe('InfluxStore against a real influxd (v1 API)', () => {
     expect((error as InfluxWriteError).message).toMatch(/field type conflict/);
     const [series = []] = await store.query('SELECT COUNT("v") FROM "conflict"');
     expect(series[0]?.values[0]?.[1]).toBe(2);
+  });
+
+  it('points kept as line protocol (toLineProtocol) are written by writeLines as the points would be', async () => {
+    const ts = Date.now() - 30_000;
+    const points = [
+      new Point('as_lines').tag('device', 'a').floatField('v', 1.5).timestamp(ts),
+      new Point('as_lines')
+        .tag('device', 'b')
+        .stringField('s', 'x "y" \\ z')
+        .timestamp(new Date(ts)),
+      new Point('as_lines').tag('device', 'c'), // no fields: left out, as the WriteApi does
+    ];
+    const lines = toLineProtocol(points);
+    expect(lines).toEqual([
+      `as_lines,device=a v=1.5 ${ts}`,
+      `as_lines,device=b s="x \\"y\\" \\\\ z" ${ts}`,
+    ]);
+    await store.writeLines(lines);
+    await store.writeLines(lines); // the same again: overwritten, not added
+    const [series = []] = await store.query('SELECT COUNT("v"), COUNT("s") FROM "as_lines"');
+    expect(series[0]?.values[0]?.slice(1)).toEqual([1, 1]);
   });
 
   it('an InfluxQL error is reported with the statement', async () => {

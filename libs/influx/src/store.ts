@@ -98,6 +98,14 @@ export class InfluxStore {
     );
   }
 
+  /** As `write`, for points already in line protocol at millisecond precision (`toLineProtocol`). */
+  async writeLines(lines: readonly string[]): Promise<void> {
+    if (lines.length === 0) return;
+    await this.writeTo(this.config.retentionPolicy, lines.length, (api) =>
+      api.writeRecords(lines as string[]),
+    );
+  }
+
   private async writeTo(
     retentionPolicy: string,
     count: number,

@@ -11,3 +11,4 @@ export type { DecodeContext, PayloadDecoder } from './decoders/decoder.js';
 export { jsonV1Decoder } from './decoders/json-v1/json-v1.decoder.js';
 export * from './delivery-ledger.js';
 export * from './presence.js';
+export * from './dead-letter.js';

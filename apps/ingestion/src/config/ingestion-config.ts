@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { env, parseEnv } from '@parkpulse/config';
 import { DEFAULT_INFLUX_CONFIG, type InfluxConfig } from '@parkpulse/influx';
 import {
@@ -52,6 +53,13 @@ const schema = z.object({
   PRESENCE_STALE_INTERVALS: env.int(DEFAULT_PRESENCE_RULES.staleIntervals, 1),
   PRESENCE_MIN_STALE_MS: env.int(DEFAULT_PRESENCE_RULES.minStaleMs),
   SHUTDOWN_TIMEOUT_MS: env.int(15_000, 100),
+  // Relative to the working directory: `.data/` is where `npm start` and the container image keep
+  // writable state.
+  SPOOL_DIR: z.string().min(1).default('.data/spool'),
+  SPOOL_MAX_BYTES: env.int(1024 ** 3),
+  SPOOL_AFTER_MS: env.int(15_000),
+  DEAD_LETTERS_MQTT: env.bool(true),
+  DEAD_LETTERS_MQTT_RATE: env.int(100, 1),
 });
 
 export interface IngestionConfig {
@@ -81,6 +89,15 @@ export interface IngestionConfig {
   /** When a device counts as stale / flapping. */
   readonly presence: PresenceRules;
   readonly shutdownTimeoutMs: number;
+  /** The disk spool that takes batches while InfluxDB is down (`maxBytes` 0 = none). */
+  readonly spool: {
+    readonly dir: string;
+    readonly maxBytes: number;
+    /** How long InfluxDB writes must have been failing before batches go to the spool. */
+    readonly afterMs: number;
+  };
+  /** Whether dead letters are also published on `$parkpulse/dead-letters/{topic}`, and how many a second at most. */
+  readonly deadLettersMqtt: { readonly enabled: boolean; readonly perSecond: number };
 }
 
 export const INGESTION_CONFIG = Symbol('INGESTION_CONFIG');
@@ -133,5 +150,11 @@ export function loadIngestionConfig(source: NodeJS.ProcessEnv = process.env): In
       minStaleMs: e.PRESENCE_MIN_STALE_MS,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    spool: {
+      dir: resolve(e.SPOOL_DIR),
+      maxBytes: e.SPOOL_MAX_BYTES,
+      afterMs: e.SPOOL_AFTER_MS,
+    },
+    deadLettersMqtt: { enabled: e.DEAD_LETTERS_MQTT, perSecond: e.DEAD_LETTERS_MQTT_RATE },
   };
 }

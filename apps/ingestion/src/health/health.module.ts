@@ -3,7 +3,7 @@ import { MqttModule } from '../mqtt/mqtt.module.js';
 import { StorageModule } from '../storage/storage.module.js';
 import { HealthController } from './health.controller.js';
 
-/** `GET /health` (readiness: InfluxDB and broker) and `GET /health/live` (liveness). */
+/** `GET /health` (readiness: broker, and InfluxDB or the spool) and `GET /health/live` (liveness). */
 @Module({
   imports: [MqttModule, StorageModule],
   controllers: [HealthController],

@@ -9,6 +9,9 @@ export interface IngestTotals {
   fieldsDropped: number;
   writeErrors: number;
   batches: number;
+  /** Points appended to the disk spool, and points of it written to InfluxDB later. */
+  pointsSpooled: number;
+  pointsReplayed: number;
 }
 
 /**
@@ -25,6 +28,8 @@ export class IngestMetrics {
     fieldsDropped: 0,
     writeErrors: 0,
     batches: 0,
+    pointsSpooled: 0,
+    pointsReplayed: 0,
   };
   /** Write latencies (ms) since the last drain, for the platform figures' percentiles. */
   private latencies: number[] = [];
@@ -100,6 +105,52 @@ export class IngestMetrics {
     registers: [this.registry],
   });
 
+  /** Bytes and segment files of the disk spool, now. */
+  spoolBytesNow = 0;
+  spoolSegmentsNow = 0;
+  private readonly spoolBytes = new Gauge({
+    name: 'parkpulse_ingest_spool_bytes',
+    help: 'Bytes in the disk spool (batches kept while InfluxDB is down)',
+    registers: [this.registry],
+  });
+  private readonly spoolSegments = new Gauge({
+    name: 'parkpulse_ingest_spool_segments',
+    help: 'Segment files in the disk spool',
+    registers: [this.registry],
+  });
+  readonly spoolFull = new Gauge({
+    name: 'parkpulse_ingest_spool_full',
+    help: '1 while the disk spool refuses batches for lack of room (back-pressure into the broker)',
+    registers: [this.registry],
+  });
+  private readonly spooledPoints = new Counter({
+    name: 'parkpulse_ingest_spool_points_spooled_total',
+    help: 'Points appended to the disk spool (and acknowledged to the broker)',
+    registers: [this.registry],
+  });
+  private readonly replayedPoints = new Counter({
+    name: 'parkpulse_ingest_spool_points_replayed_total',
+    help: 'Points of the disk spool written to InfluxDB',
+    registers: [this.registry],
+  });
+  readonly spoolDamage = new Counter({
+    name: 'parkpulse_ingest_spool_damaged_total',
+    help: 'Unreadable spool data skipped: a torn last record after a crash, a damaged or unknown record',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  readonly deadLettersPublished = new Counter({
+    name: 'parkpulse_ingest_dead_letters_published_total',
+    help: 'Dead letters published on $parkpulse/dead-letters/{topic}',
+    registers: [this.registry],
+  });
+  readonly deadLettersNotPublished = new Counter({
+    name: 'parkpulse_ingest_dead_letters_not_published_total',
+    help: 'Dead letters stored but not published on MQTT: rate = above DEAD_LETTERS_MQTT_RATE, unsent = no session (or the broker refused our publishes)',
+    labelNames: ['cause'],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'parkpulse_ingest_' });
   }
@@ -143,6 +194,23 @@ export class IngestMetrics {
   setPending(count: number): void {
     this.pendingNow = count;
     this.pendingGauge.set(count);
+  }
+
+  setSpool(bytes: number, segments: number): void {
+    this.spoolBytesNow = bytes;
+    this.spoolSegmentsNow = segments;
+    this.spoolBytes.set(bytes);
+    this.spoolSegments.set(segments);
+  }
+
+  spooled(points: number): void {
+    this.totals.pointsSpooled += points;
+    this.spooledPoints.inc(points);
+  }
+
+  replayed(points: number): void {
+    this.totals.pointsReplayed += points;
+    this.replayedPoints.inc(points);
   }
 
   acked(count: number): void {

@@ -52,6 +52,10 @@ export class MqttConsumer implements OnApplicationShutdown {
   private connectedNow = false;
   private connectWaiters: (() => void)[] = [];
   private readonly connackTimers = new WeakMap<Socket, NodeJS.Timeout>();
+  /** When we last published (dead letters), and how often in a row the broker hung up right after. */
+  private lastPublishAt = 0;
+  private closesAfterPublish = 0;
+  private publishingOff = false;
 
   constructor(
     @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
@@ -73,6 +77,22 @@ export class MqttConsumer implements OnApplicationShutdown {
     const ready = new Promise<void>((resolve) => this.connectWaiters.push(resolve));
     this.open();
     return ready;
+  }
+
+  /**
+   * Publishes at QoS 0 on the current session (the dead letters); false when there is none.
+   * MQTT 3.1.1 has no negative PUBACK: a broker that refuses a publish closes the connection.
+   * When that happens right after our publishes three times in a row, publishing stops (until
+   * a restart) rather than costing a reconnect per dead letter.
+   */
+  publish(topic: string, payload: string): boolean {
+    const socket = this.socket;
+    if (!this.connectedNow || !socket || socket.destroyed || this.publishingOff) return false;
+    socket.write(
+      mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false }),
+    );
+    this.lastPublishAt = Date.now();
+    return true;
   }
 
   /** Stops handing out messages; those already received can still be acknowledged. */
@@ -290,6 +310,20 @@ export class MqttConsumer implements OnApplicationShutdown {
     this.keepaliveTimer.unref();
   }
 
+  private noticeRefusedPublishes(): void {
+    if (Date.now() - this.lastPublishAt > 1000) {
+      this.closesAfterPublish = 0;
+      return;
+    }
+    if (++this.closesAfterPublish < 3 || this.publishingOff) return;
+    this.publishingOff = true;
+    this.logger.error(
+      'the broker closed the connection right after our own publishes 3 times in a row: it refuses them. ' +
+        'Dead letters are no longer published on MQTT (until restart); they are still stored. ' +
+        `Check that ${this.config.mqtt.username || this.config.mqtt.clientId} may publish to $parkpulse/dead-letters/#`,
+    );
+  }
+
   private onClose(generation: number, acks: OrderedAcks<number>): void {
     if (generation !== this.generation) return;
     clearInterval(this.keepaliveTimer);
@@ -301,6 +335,7 @@ export class MqttConsumer implements OnApplicationShutdown {
     this.metrics.mqttConnected.set(0);
     this.metrics.setPending(0);
     if (this.stopped) return;
+    this.noticeRefusedPublishes();
     const delay = Math.min(10_000, 250 * 2 ** Math.min(this.reconnectAttempt++, 6));
     const jittered = delay / 2 + Math.random() * (delay / 2);
     this.logger.warn(`disconnected from broker; reconnecting in ${Math.round(jittered)} ms`);

@@ -8,6 +8,7 @@ import {
   uniqueNowMs,
 } from '@parkpulse/influx';
 import {
+  DEAD_LETTER_TOPIC_ROOT,
   decodeEvent,
   decodeStatus,
   decodeTelemetry,
@@ -17,6 +18,7 @@ import {
   type ParsedTopic,
   type Result,
 } from '@parkpulse/telemetry';
+import { DeadLetterPublisher } from '../dead-letters/dead-letter.publisher.js';
 import { DeliveryLedgerService } from '../ledger/delivery-ledger.service.js';
 import { PresenceService } from '../presence/presence.service.js';
 import { INGESTION_CONFIG, type IngestionConfig } from '../config/ingestion-config.js';
@@ -44,9 +46,12 @@ export class IngestPipeline {
     private readonly platform: PlatformStats,
     private readonly ledger: DeliveryLedgerService,
     private readonly presence: PresenceService,
+    private readonly deadLetters: DeadLetterPublisher,
   ) {}
 
   handle(message: InboundMessage): void {
+    // Our own dead letters, should INGEST_TOPICS ever include them: never a dead letter again.
+    if (message.topic.startsWith(`${DEAD_LETTER_TOPIC_ROOT}/`)) return message.ack();
     if (message.topic.startsWith('$SYS/')) {
       this.metrics.messageIn('sys');
       this.submit(message, this.platform.brokerStatsPoints(message.payload));
@@ -80,7 +85,7 @@ export class IngestPipeline {
         }
         this.presence.seen(topic);
         const samples = decoded.value.samples;
-        this.submit(message, points, topic, () => this.ledger.stored(topic, samples));
+        this.submit(message, points, topic, { onStored: () => this.ledger.stored(topic, samples) });
         return;
       }
       case 'status': {
@@ -123,7 +128,22 @@ export class IngestPipeline {
 
   private deadLetter(message: InboundMessage, error: ContractError, topic?: ParsedTopic): void {
     this.metrics.rejected(error.reason);
-    this.submit(message, [this.rejectFor(message.topic, error.reason, error.detail, topic)], topic);
+    this.submit(
+      message,
+      [this.rejectFor(message.topic, error.reason, error.detail, topic)],
+      topic,
+      {
+        // Published once recorded and acknowledged (see DeadLetterPublisher).
+        afterAck: () =>
+          this.deadLetters.publish({
+            reason: error.reason,
+            detail: error.detail,
+            topic: message.topic,
+            receivedAt: message.receivedAt,
+            payload: message.payload,
+          }),
+      },
+    );
   }
 
   private rejectFor(
@@ -145,16 +165,19 @@ export class IngestPipeline {
     message: InboundMessage,
     points: Point[],
     topic?: ParsedTopic,
-    onStored?: () => void,
+    hooks: { onStored?: () => void; afterAck?: () => void } = {},
   ): void {
     if (points.length === 0) return message.ack();
     this.writer.submit({
       points,
       stored: () => {
-        onStored?.();
+        hooks.onStored?.();
         message.ack();
+        hooks.afterAck?.();
       },
       topic: message.topic,
+      receivedAt: message.receivedAt,
+      payload: message.payload,
       ...(topic ? { park: topic.park } : {}),
     });
   }

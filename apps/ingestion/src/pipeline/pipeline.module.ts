@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DeadLettersModule } from '../dead-letters/dead-letters.module.js';
 import { LedgerModule } from '../ledger/ledger.module.js';
 import { MqttModule } from '../mqtt/mqtt.module.js';
 import { PresenceModule } from '../presence/presence.module.js';
@@ -9,7 +10,7 @@ import { PlatformStats } from './platform-stats.service.js';
 
 /** decode ▶ validate ▶ map ▶ batch write, fed by the MQTT session. */
 @Module({
-  imports: [MqttModule, StorageModule, LedgerModule, PresenceModule],
+  imports: [MqttModule, StorageModule, LedgerModule, PresenceModule, DeadLettersModule],
   providers: [IngestPipeline, PlatformStats, IngestionRunner],
 })
 export class PipelineModule {}

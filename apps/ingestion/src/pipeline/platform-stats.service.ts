@@ -62,6 +62,10 @@ export class PlatformStats implements OnModuleInit, OnApplicationShutdown {
       .floatField('write_errors', delta('writeErrors'))
       .floatField('batches', delta('batches'))
       .floatField('pending_messages', this.metrics.pendingNow)
+      .floatField('points_spooled', delta('pointsSpooled'))
+      .floatField('points_replayed', delta('pointsReplayed'))
+      .floatField('spool_bytes', this.metrics.spoolBytesNow)
+      .floatField('spool_segments', this.metrics.spoolSegmentsNow)
       .timestamp(now);
     if (latencies.length > 0) {
       point

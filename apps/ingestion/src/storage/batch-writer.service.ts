@@ -1,32 +1,42 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Point } from '@influxdata/influxdb-client';
-import { InfluxWriteError, rejectPoint, uniqueNowMs } from '@parkpulse/influx';
+import { toLineProtocol } from '@parkpulse/influx';
 import { INGESTION_CONFIG, type IngestionConfig } from '../config/ingestion-config.js';
+import { DeadLetterPublisher } from '../dead-letters/dead-letter.publisher.js';
 import { IngestMetrics } from '../metrics/ingest-metrics.service.js';
-import { InfluxStoreProvider } from './influx-store.provider.js';
+import { SpoolService } from '../spool/spool.service.js';
+import {
+  InfluxWriter,
+  backoffMs,
+  type Rejection,
+  type WriteGroup,
+} from './influx-writer.service.js';
 
 /** The points of one MQTT message, and what to do once they are stored. */
 export interface Submission {
   readonly points: readonly Point[];
-  /** Called exactly once, after InfluxDB accepted the points (or their dead letter). */
+  /** Called exactly once, after InfluxDB accepted the points (or their dead letter), or the spool has them. */
   readonly stored: () => void;
   /** For the dead letter when InfluxDB refuses this message's points. */
   readonly topic: string;
   readonly park?: string;
+  readonly receivedAt?: number;
+  readonly payload?: Buffer;
 }
-
-const MAX_BACKOFF_MS = 10_000;
 
 /**
  * Groups the points of many messages into one InfluxDB write (up to `maxPoints`, or after
  * `flushMs`), with at most `concurrency` writes in flight. A message is reported stored only
- * once its write succeeded:
- * - the database is unreachable or failing: the same batch is retried with exponential back-off
- *   and jitter, forever; nothing is acknowledged meanwhile, so the broker keeps the messages and
- *   the consumer's pending limit stops reading (back-pressure, never a drop);
- * - InfluxDB refuses the data (HTTP 400/413, e.g. a field-type conflict): the batch is split and
- *   each message written alone, so one bad message cannot sink its neighbours; a message still
- *   refused becomes a dead letter (`storage_rejected`).
+ * once its points are safe:
+ * - written to InfluxDB (a message InfluxDB refuses, even alone, becomes a `storage_rejected`
+ *   dead letter: see InfluxWriter);
+ * - or, once InfluxDB has been failing for SPOOL_AFTER_MS (at once while shutting down), appended
+ *   and synced to the disk spool, which the SpoolReplayer writes to InfluxDB when it is back.
+ *   Meanwhile new batches go straight to the spool, and the replayer's attempts tell when
+ *   InfluxDB is back.
+ * Otherwise the batch is retried with exponential back-off and jitter, forever: nothing is
+ * acknowledged meanwhile, so the broker keeps the messages and the consumer's pending limit stops
+ * reading (back-pressure, never a drop). That is also what a full spool leads to.
  */
 @Injectable()
 export class BatchWriter {
@@ -37,10 +47,15 @@ export class BatchWriter {
   private timer: NodeJS.Timeout | undefined;
   private readonly idleWaiters: (() => void)[] = [];
   private closed = false;
+  private draining = false;
+  /** Ends the back-off of batches waiting to retry: drain() wants them in the spool now. */
+  private readonly wakers = new Set<() => void>();
 
   constructor(
     @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
-    private readonly store: InfluxStoreProvider,
+    private readonly influx: InfluxWriter,
+    private readonly spool: SpoolService,
+    private readonly deadLetters: DeadLetterPublisher,
     private readonly metrics: IngestMetrics,
   ) {}
 
@@ -52,8 +67,13 @@ export class BatchWriter {
     else this.timer ??= setTimeout(() => this.pump(), this.config.batch.flushMs);
   }
 
-  /** Resolves when every submitted message has been stored (used by graceful shutdown). */
+  /**
+   * Resolves when every submitted message has been stored (used by graceful shutdown). From now
+   * on a batch InfluxDB fails goes to the spool without waiting for SPOOL_AFTER_MS.
+   */
   drain(): Promise<void> {
+    this.draining = true;
+    for (const wake of this.wakers) wake();
     this.pump();
     if (this.queue.length === 0 && this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
@@ -103,66 +123,66 @@ export class BatchWriter {
   }
 
   private async writeBatch(batch: Submission[]): Promise<void> {
-    const points = batch.flatMap((s) => s.points);
-    const ok = await this.writeWithRetry(points);
-    if (ok === 'stored') {
-      for (const s of batch) s.stored();
-      return;
-    }
-    if (ok === 'closed') return;
-    // Refused: isolate the message(s) InfluxDB will not take.
-    for (const s of batch) {
-      const single = await this.writeWithRetry(s.points);
-      if (single === 'closed') return;
-      if (single === 'stored') {
-        s.stored();
-        continue;
-      }
-      this.metrics.rejected('storage_rejected');
-      const deadLetter = rejectPoint({
-        ts: uniqueNowMs(),
+    const groups: WriteGroup[] = batch.map((s) => ({
+      lines: toLineProtocol(s.points),
+      topic: s.topic,
+      ...(s.park !== undefined ? { park: s.park } : {}),
+      ...(s.receivedAt !== undefined ? { receivedAt: s.receivedAt } : {}),
+      ...(s.payload !== undefined ? { payload: s.payload } : {}),
+    }));
+    const rejected = await this.store(groups);
+    if (rejected === 'closed') return;
+    for (const s of batch) s.stored();
+    for (const { group, detail } of rejected)
+      this.deadLetters.publish({
         reason: 'storage_rejected',
-        topic: s.topic,
-        detail: single.message,
-        ...(s.park ? { park: s.park } : {}),
+        detail,
+        topic: group.topic,
+        receivedAt: group.receivedAt ?? Date.now(),
+        ...(group.payload ? { payload: group.payload } : {}),
       });
-      const recorded = await this.writeWithRetry([deadLetter]);
-      if (recorded === 'closed') return;
-      if (recorded !== 'stored')
-        this.logger.error(`dead letter for ${s.topic} refused too: ${recorded.message}`);
-      s.stored();
+  }
+
+  /** InfluxDB or the spool, until one of them has the batch (or the writer is closed). */
+  private async store(groups: readonly WriteGroup[]): Promise<readonly Rejection[] | 'closed'> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.closed) return 'closed';
+      let spoolRefused = false;
+      if (this.spoolNow()) {
+        // The spool does not keep payloads (see SpooledGroup).
+        const spooled = await this.spool.append(
+          groups.map(({ payload: _payload, ...group }) => group),
+        );
+        if (spooled === 'appended') return [];
+        spoolRefused = true; // full, or the disk failed: InfluxDB may be back, try it meanwhile
+      }
+      const outcome = await this.influx.write(groups, () => this.closed);
+      if (outcome.kind === 'closed') return 'closed';
+      if (outcome.kind === 'stored') return outcome.rejected;
+      if (!spoolRefused && this.spoolNow()) continue; // the outage just became long enough
+      await this.backOff(attempt);
     }
   }
 
-  /** Writes until stored, refused (returns the error) or closed; retriable failures back off. */
-  private async writeWithRetry(
-    points: readonly Point[],
-  ): Promise<'stored' | 'closed' | InfluxWriteError> {
-    for (let attempt = 0; ; attempt++) {
-      if (this.closed) return 'closed';
-      const started = performance.now();
-      try {
-        await this.store.write(points);
-        this.metrics.written(points.length, performance.now() - started);
-        if (attempt > 0) this.logger.log(`InfluxDB write succeeded after ${attempt} retries`);
-        return 'stored';
-      } catch (error) {
-        const e =
-          error instanceof InfluxWriteError ? error : new InfluxWriteError(String(error), true);
-        if (!e.retriable) {
-          this.metrics.writeFailed('refused');
-          return e;
-        }
-        this.metrics.writeFailed('retriable');
-        if (attempt === 0 || attempt % 10 === 0)
-          this.logger.warn(
-            `InfluxDB write failed (attempt ${attempt + 1}), retrying: ${e.message}`,
-          );
-        if (e.statusCode === 404 && this.config.influx.createDatabase)
-          await this.store.ensureDatabase().catch(() => undefined);
-        const backoff = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(attempt, 10));
-        await new Promise((r) => setTimeout(r, backoff / 2 + Math.random() * (backoff / 2)));
-      }
-    }
+  private backOff(attempt: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, backoffMs(attempt));
+      this.wakers.add(done);
+    });
+  }
+
+  /** Whether batches go to the spool rather than to InfluxDB now. */
+  private spoolNow(): boolean {
+    const since = this.influx.failingSince;
+    return (
+      this.spool.enabled &&
+      since !== undefined &&
+      (this.draining || Date.now() - since >= this.config.spool.afterMs)
+    );
   }
 }

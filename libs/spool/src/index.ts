@@ -1,0 +1,3 @@
+export * from './lock.js';
+export * from './record.js';
+export * from './spool.js';
