@@ -9,7 +9,7 @@ export function platformHealth() {
   const { dashboard, layout } = board(
     UID.platform,
     'ParkPulse — platform health',
-    'The pipeline itself: ingest rate, write latency, batch sizes, rejects by reason, messages waiting for storage, broker clients.',
+    'The pipeline itself: ingest rate, write latency, batch sizes, the disk spool, rejects by reason, messages waiting for storage, broker clients.',
     ['platform'],
   );
   dashboard.time({ from: 'now-1h', to: 'now' }).refresh('10s');
@@ -80,6 +80,35 @@ export function platformHealth() {
           WHERE $timeFilter GROUP BY time($__interval), "instance" fill(0)`).alias('$tag_instance'),
       }),
       8,
+    )
+    .add(
+      timeseries({
+        title: 'Disk spool',
+        description:
+          'Bytes in the ingestion’s disk spool: points acknowledged while InfluxDB was failing, waiting to be replayed. At SPOOL_MAX_BYTES the ingestion stops acknowledging (back-pressure).',
+        unit: 'bytes',
+        targets: influxql(`
+          SELECT max("spool_bytes") AS "spool" FROM ${INGEST}
+          WHERE $timeFilter GROUP BY time($__interval), "instance" fill(none)`).alias(
+          '$tag_instance',
+        ),
+      }),
+      12,
+    )
+    .add(
+      timeseries({
+        title: 'Spooled and replayed',
+        description:
+          'Points written to the disk spool, and replayed from it into InfluxDB, per second.',
+        unit: 'short',
+        targets: influxql(`
+          SELECT sum("points_spooled") / sum("interval_s") AS "spooled/s",
+                 sum("points_replayed") / sum("interval_s") AS "replayed/s"
+          FROM ${INGEST} WHERE $timeFilter GROUP BY time($__interval), "instance" fill(none)`).alias(
+          '$tag_instance $col',
+        ),
+      }),
+      12,
     )
     .section('Rejects')
     .add(
