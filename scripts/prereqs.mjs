@@ -18,11 +18,18 @@ export function run(cmd, args, options = {}) {
 }
 
 /** Debian packages by the binary they provide. */
-const PACKAGES = { influxd: 'influxdb', mosquitto_pub: 'mosquitto-clients' };
+const PACKAGES = {
+  influxd: 'influxdb',
+  mosquitto_pub: 'mosquitto-clients',
+  'redis-server': 'redis-server',
+};
 
 export function ensureSystemPackages(bins) {
   const missing = bins.filter(
-    (bin) => !onPath(bin) && !(bin === 'influxd' && process.env.INFLUXD_BIN),
+    (bin) =>
+      !onPath(bin) &&
+      !(bin === 'influxd' && process.env.INFLUXD_BIN) &&
+      !(bin === 'redis-server' && process.env.REDIS_SERVER_BIN),
   );
   if (missing.length === 0) return;
   const packages = missing.map((b) => PACKAGES[b]);
@@ -37,7 +44,7 @@ export function ensureSystemPackages(bins) {
   }
   throw new Error(
     `missing: ${missing.join(', ')}. On Debian/Ubuntu: sudo sh -c '${command}'. ` +
-      'Elsewhere: install InfluxDB 1.x (influxd) and the Mosquitto clients, and put them on the PATH.',
+      'Elsewhere: install InfluxDB 1.x (influxd), the Mosquitto clients and Redis (redis-server), and put them on the PATH.',
   );
 }
 

@@ -1,10 +1,15 @@
 import { connect, type Socket } from 'node:net';
+import { deviceCredentials } from '@parkpulse/dev-services';
 import mqttPacket, { type Packet } from 'mqtt-packet';
+
+/** Keep-alive asked for at CONNECT, s (the broker refuses 0 and above MAX_KEEPALIVE_S). */
+export const KEEPALIVE_S = 60;
 
 /**
  * A lean MQTT 3.1.1 publisher for benchmarks: raw TCP, mqtt-packet, QoS 1, an in-flight window
  * per connection. Lean on purpose: the load generator shares the machine's two cores with what
- * it measures, so it must cost as little as it can per message.
+ * it measures, so it must cost as little as it can per message. It logs in as a device of the dev
+ * enrolment group (username = client id, its derived key) unless given other credentials.
  */
 export class BenchClient {
   private socket: Socket | undefined;
@@ -12,6 +17,7 @@ export class BenchClient {
   private readonly sentAt = new Map<number, number>();
   private onAck: ((latencyMs: number) => void) | undefined;
   private onPublish: ((topic: string, payload: Buffer) => void) | undefined;
+  private pinger: NodeJS.Timeout | undefined;
   inflight = 0;
   acked = 0;
 
@@ -19,6 +25,10 @@ export class BenchClient {
     readonly clientId: string,
     private readonly host: string,
     private readonly port: number,
+    private readonly credentials: {
+      readonly username: string;
+      readonly password: string;
+    } = deviceCredentials(clientId),
   ) {}
 
   /** Connects (clean session) and resolves on CONNACK 0. */
@@ -48,6 +58,7 @@ export class BenchClient {
       });
       socket.on('data', (chunk: Buffer) => parser.parse(chunk));
       socket.once('error', reject);
+      socket.once('close', () => reject(new Error(`${this.clientId}: closed before CONNACK`)));
       socket.once('connect', () =>
         socket.write(
           mqttPacket.generate({
@@ -56,10 +67,42 @@ export class BenchClient {
             protocolVersion: 4,
             clean: true,
             clientId: this.clientId,
-            keepalive: 0,
+            username: this.credentials.username,
+            password: Buffer.from(this.credentials.password),
+            keepalive: KEEPALIVE_S,
           }),
         ),
       );
+    });
+    // Idle connections (the memory figure) must not time out: half the keep-alive, like clients do.
+    const ping = mqttPacket.generate({ cmd: 'pingreq' });
+    this.pinger = setInterval(() => socket.write(ping), (KEEPALIVE_S * 1000) / 2).unref();
+    socket.once('close', () => clearInterval(this.pinger));
+  }
+
+  /** Whether the connection is gone (closed by either side). */
+  get isClosed(): boolean {
+    return this.socket?.destroyed ?? false;
+  }
+
+  /** Writes bytes as they are (pre-built packets, e.g. {@link qos0Packet}); false = buffer full. */
+  write(bytes: Buffer): boolean {
+    if (!this.socket) throw new Error('not connected');
+    return this.socket.write(bytes);
+  }
+
+  /** Resolves when the socket's buffer has drained (after {@link write} returned false). */
+  drained(): Promise<void> {
+    const socket = this.socket;
+    return new Promise((resolve) => {
+      if (!socket || socket.destroyed) return resolve();
+      const done = () => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        resolve();
+      };
+      socket.once('drain', done);
+      socket.once('close', done);
     });
   }
 
@@ -98,12 +141,19 @@ export class BenchClient {
   }
 
   close(): void {
+    clearInterval(this.pinger);
     this.socket?.end(mqttPacket.generate({ cmd: 'disconnect' }));
   }
 
   destroy(): void {
+    clearInterval(this.pinger);
     this.socket?.destroy();
   }
+}
+
+/** A QoS-0 PUBLISH as bytes. */
+export function qos0Packet(topic: string, payload: string): Buffer {
+  return mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 0, dup: false, retain: false });
 }
 
 export interface LoadOptions {

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, totalmem, release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { floodBenchmark } from './flood.js';
 import { idleConnections } from './idle.js';
 import { influxCeiling } from './influx-ceiling.js';
 import { latencyRun, pipelineRun, type PipelineRun } from './pipeline.js';
@@ -16,7 +17,7 @@ import { relayBenchmark } from './relay.js';
  * generator included; see docs/performance.md for the method.
  */
 const ROOT = resolve(import.meta.dirname, '../..');
-const SECTIONS = ['ceiling', 'relay', 'sustained', 'flatout', 'latency', 'idle'] as const;
+const SECTIONS = ['ceiling', 'relay', 'sustained', 'flatout', 'latency', 'idle', 'flood'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -231,6 +232,42 @@ if (only.has('idle')) {
         fmt(idle.connectS, 1),
       ],
     ],
+  );
+}
+
+if (only.has('flood')) {
+  const flood = await floodBenchmark({ root: ROOT, durationMs: quick ? 5000 : 15_000 });
+  results['flood'] = flood;
+  log(
+    `One flooding client (QoS 0, flat-out) vs ${fmt(flood[0]?.offeredRate ?? 0)} msg/s of QoS-1 from 50 other devices: their publish → PUBACK latency`,
+  );
+  table(
+    [
+      'run',
+      'devices sent',
+      'acked',
+      'PUBACK p50 ms',
+      'p99 ms',
+      'flood taken/s',
+      'throttled',
+      'cut off',
+      'shed',
+      'broker cpu-s',
+      'broker MB',
+    ],
+    flood.map((r) => [
+      r.label,
+      fmt(r.sent),
+      fmt(r.acked),
+      fmt(r.pubackMs.p50, 1),
+      fmt(r.pubackMs.p99, 1),
+      fmt(r.floodAcceptedPerS),
+      fmt(r.throttled),
+      r.cutOff ? 'yes' : 'no',
+      fmt(r.shed),
+      fmt(r.brokerCpuS, 1),
+      fmt(r.brokerPeakRssMB),
+    ]),
   );
 }
 

@@ -4,7 +4,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ServiceProcess, freePort, waitFor } from '@parkpulse/dev-services';
+import {
+  ServiceProcess,
+  devSecretsEnv,
+  freePort,
+  serviceCredentials,
+  waitFor,
+} from '@parkpulse/dev-services';
 import { BenchClient, runLoad } from './loadgen.js';
 import { ProcessMeter } from './procstat.js';
 
@@ -22,9 +28,10 @@ const DRAIN_MS = 15_000;
 /** Deliveries are over when none came for this long (or all acked messages arrived). */
 const QUIET_MS = 2_000;
 
-/** The subscriber's filter, and a topic under it that proves the subscription is active. */
+/** The subscriber's filter, and the probe device that proves the subscription is active. */
 const FILTER = 'parks/#';
-const PROBE_TOPIC = 'parks/bench-probe';
+const PROBE_ID = `bench-relay-probe-${process.pid}`;
+const PROBE_TOPIC = `parks/science-city/bench-probe/energy_meter/${PROBE_ID}/telemetry`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -35,13 +42,16 @@ export interface BrokerHandle {
   /** MQTT over TCP. */
   readonly port: number;
   readonly pid: number;
+  /** `/metrics` of our broker (absent for Mosquitto). */
+  readonly metricsUrl?: string;
   /** Stops the broker and waits for its exit. */
   stop(): Promise<void>;
 }
 
 /**
  * Starts our Aedes broker from its build (`apps/broker/dist/main.js`) on free loopback ports,
- * with the startup gate off (`STARTUP_GATE_MS=0`: no ingestion session will ever subscribe).
+ * with the dev registry (the bench's clients log in as its devices and observer) and the startup
+ * gate off (`STARTUP_GATE_MS=0`: no ingestion session will ever subscribe).
  */
 export async function startAedes(
   root: string,
@@ -64,6 +74,7 @@ export async function startAedes(
       MQTT_WS_PORT: String(await freePort()),
       HTTP_PORT: String(httpPort),
       STARTUP_GATE_MS: '0',
+      ...devSecretsEnv(root),
       ...env,
     },
     `http://${LOOPBACK}:${httpPort}/health`,
@@ -81,6 +92,7 @@ export async function startAedes(
     host: LOOPBACK,
     port,
     pid,
+    metricsUrl: `http://${LOOPBACK}:${httpPort}/metrics`,
     stop: async () => {
       await service.stop();
     },
@@ -188,7 +200,7 @@ async function subscribeAndProbe(
     deliveries.count++;
     deliveries.lastMs = Date.now();
   });
-  const probe = new BenchClient(`bench-relay-probe-${process.pid}`, broker.host, broker.port);
+  const probe = new BenchClient(PROBE_ID, broker.host, broker.port);
   try {
     await probe.connect();
     await waitFor(
@@ -262,7 +274,8 @@ export interface RelayOptions {
 export async function relayBenchmark(options: RelayOptions): Promise<RelayResult> {
   const broker =
     options.broker === 'aedes' ? await startAedes(options.root) : await startMosquitto();
-  const subscriber = new BenchClient(`bench-relay-sub-${process.pid}`, broker.host, broker.port);
+  const login = serviceCredentials('parkpulse-observer', `relay-${process.pid}`);
+  const subscriber = new BenchClient(login.clientId, broker.host, broker.port, login);
   const meter = new ProcessMeter(broker.pid);
   try {
     await subscriber.connect();

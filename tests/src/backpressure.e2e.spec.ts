@@ -1,3 +1,4 @@
+import { DEV_GROUP_KEY } from '@parkpulse/dev-services';
 import { runLoad, scienceCityFleet, type RunReport } from '@parkpulse/park-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricValue, startPlatform, type Platform } from './support/platform.js';
@@ -26,6 +27,7 @@ describe('back-pressure through an outage longer than the keep-alive', () => {
     platform.influx.pause();
     const run = runLoad({
       url: platform.mqttUrl,
+      groupKey: DEV_GROUP_KEY,
       devices: scienceCityFleet(DEVICES),
       ratePerDevice: 50,
       messagesPerDevice: PER_DEVICE,

@@ -1,6 +1,7 @@
 import { quoteString } from '@parkpulse/influx';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deviceCredentials } from '@parkpulse/dev-services';
 import { metricValue, startPlatform, type Platform } from './support/platform.js';
 
 const GOOD_TOPIC = 'parks/science-city/gz-auto-parts/cnc_machine/cnc-bad-input/telemetry';
@@ -64,39 +65,11 @@ const BAD: BadCase[] = [
     payload: '{"metrics": {"a\\nb": 1}}',
     reason: 'metric_name_invalid',
   },
+  // Device ids outside the contract and topics of the wrong shape never get this far: the broker
+  // refuses them (security.e2e.spec.ts).
   {
     name: 'site with a space',
     topic: 'parks/science-city/gz auto/cnc_machine/cnc-x/telemetry',
-    payload: '{"metrics": {"spindle_rpm": 1}}',
-    reason: 'topic_invalid',
-  },
-  {
-    name: 'device with a comma',
-    topic: 'parks/science-city/f1/cnc_machine/cnc,x/telemetry',
-    payload: '{"metrics": {"spindle_rpm": 1}}',
-    reason: 'topic_invalid',
-  },
-  {
-    name: 'device with =',
-    topic: 'parks/science-city/f1/cnc_machine/cnc=x/telemetry',
-    payload: '{"metrics": {"spindle_rpm": 1}}',
-    reason: 'topic_invalid',
-  },
-  {
-    name: 'device with a quote',
-    topic: 'parks/science-city/f1/cnc_machine/cnc"x/telemetry',
-    payload: '{"metrics": {"spindle_rpm": 1}}',
-    reason: 'topic_invalid',
-  },
-  {
-    name: 'device with a backslash',
-    topic: 'parks/science-city/f1/cnc_machine/cnc\\x/telemetry',
-    payload: '{"metrics": {"spindle_rpm": 1}}',
-    reason: 'topic_invalid',
-  },
-  {
-    name: 'device with a newline',
-    topic: 'parks/science-city/f1/cnc_machine/cnc\nx/telemetry',
     payload: '{"metrics": {"spindle_rpm": 1}}',
     reason: 'topic_invalid',
   },
@@ -151,12 +124,6 @@ const BAD: BadCase[] = [
     reason: 'asset_type_not_in_park',
   },
   {
-    name: 'a topic outside the contract',
-    topic: 'parks/science-city/f1/cnc_machine/telemetry',
-    payload: '{"metrics": {"spindle_rpm": 1}}',
-    reason: 'topic_invalid',
-  },
-  {
     name: 'an event with an unknown severity',
     topic: 'parks/science-city/f1/cnc_machine/cnc-x/event',
     payload: '{"code": "E1", "severity": "apocalyptic"}',
@@ -194,6 +161,16 @@ describe('bad input: every malformed message is a dead letter with a reason; eve
   let ts = now - 60_000;
   const valid: { ts: number; seq: number; note: string }[] = [];
 
+  /** Publishes as the device the topic names (a device may publish only under its own id). */
+  async function publishAs(topic: string, payload: string | Buffer): Promise<void> {
+    const other = await mqtt.connectAsync(
+      platform.mqttUrl,
+      deviceCredentials(topic.split('/')[4] ?? ''),
+    );
+    await other.publishAsync(topic, payload, { qos: 1 });
+    await other.endAsync();
+  }
+
   async function publishValid(): Promise<void> {
     seq++;
     ts++;
@@ -208,10 +185,11 @@ describe('bad input: every malformed message is a dead letter with a reason; eve
 
   beforeAll(async () => {
     platform = await startPlatform();
-    device = await mqtt.connectAsync(platform.mqttUrl, { clientId: 'cnc-bad-input' });
+    device = await mqtt.connectAsync(platform.mqttUrl, deviceCredentials('cnc-bad-input'));
     await publishValid();
     for (const bad of BAD) {
-      await device.publishAsync(bad.topic ?? GOOD_TOPIC, bad.payload, { qos: 1 });
+      if (bad.topic) await publishAs(bad.topic, bad.payload);
+      else await device.publishAsync(GOOD_TOPIC, bad.payload, { qos: 1 });
       await publishValid();
     }
     // One field out of range, one with a control character: dropped, the rest of the sample kept.

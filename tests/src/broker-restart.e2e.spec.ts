@@ -1,3 +1,4 @@
+import { DEV_GROUP_KEY } from '@parkpulse/dev-services';
 import {
   judge,
   parseScenario,
@@ -32,6 +33,7 @@ describe('the broker restarts under 200 devices', () => {
     platform = await startPlatform();
     report = await runScenario({
       url: platform.mqttUrl,
+      groupKey: DEV_GROUP_KEY,
       scenario,
       durationMs: 10_000,
       restartBroker: () => platform.restartBroker(),

@@ -1,3 +1,4 @@
+import { DEV_GROUP_KEY, deviceCredentials } from '@parkpulse/dev-services';
 import {
   ALERTS,
   DASHBOARDS,
@@ -67,6 +68,7 @@ describe('dashboards: every panel and variable against the science-city-demo and
     // All four parks, the last 10 minutes; these devices then disconnect (offline in the overview).
     const fourAreas = await backfill({
       url: platform.mqttUrl,
+      groupKey: DEV_GROUP_KEY,
       scenario: await loadScenario('four-areas'),
       durationMs: 10 * MINUTE,
       endMs: now,
@@ -76,6 +78,7 @@ describe('dashboards: every panel and variable against the science-city-demo and
     let lineId = '';
     science = await backfill({
       url: platform.mqttUrl,
+      groupKey: DEV_GROUP_KEY,
       scenario: await loadScenario('science-city-demo'),
       durationMs: 2 * HOUR,
       endMs: shiftEnd,
@@ -89,7 +92,7 @@ describe('dashboards: every panel and variable against the science-city-demo and
     });
     expect(science.acked).toBe(science.sent);
     // A firmware bug: dead letters for the platform-health dashboard.
-    const faulty = await mqtt.connectAsync(platform.mqttUrl, { clientId: 'sc-faulty-device' });
+    const faulty = await mqtt.connectAsync(platform.mqttUrl, deviceCredentials('sc-faulty-device'));
     for (const payload of ['not json', '{"ts": "yesterday", "metrics": {}}', '{"metrics": 7}'])
       await faulty.publishAsync(
         'parks/science-city/robotics-works/cnc_machine/sc-faulty-device/telemetry',

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { deviceCredentials, serviceCredentials } from '@parkpulse/dev-services';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempSpoolDir, waitForMetric } from './fault-fleet.js';
+import { tempSpoolDir, waitForMetric } from './support/fault-fleet.js';
 import { startPlatform, type Platform } from './support/platform.js';
 
 const run = promisify(execFile);

@@ -1,3 +1,4 @@
+import { DEV_GROUP_KEY } from '@parkpulse/dev-services';
 import { runLoad, scienceCityFleet, type RunReport } from '@parkpulse/park-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricValue, startPlatform, type Platform } from './support/platform.js';
@@ -16,6 +17,7 @@ describe('InfluxDB hangs for 5 s while messages flow', () => {
     let acked = 0;
     const run = runLoad({
       url: platform.mqttUrl,
+      groupKey: DEV_GROUP_KEY,
       devices: fleet,
       ratePerDevice: 100,
       messagesPerDevice: PER_DEVICE,

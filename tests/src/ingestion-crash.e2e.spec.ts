@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishFleet, seqFigures, sleep, tempSpoolDir, waitForMetric } from './fault-fleet.js';
+import {
+  publishFleet,
+  seqFigures,
+  sleep,
+  tempSpoolDir,
+  waitForMetric,
+} from './support/fault-fleet.js';
 import { startPlatform, type Platform } from './support/platform.js';
 
 const DEVICES = 20;

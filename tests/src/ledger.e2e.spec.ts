@@ -1,3 +1,4 @@
+import { deviceCredentials } from '@parkpulse/dev-services';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatform, type Platform } from './support/platform.js';
@@ -29,7 +30,7 @@ describe('delivery ledger: a device that skips seq values shows exactly those ga
 
   beforeAll(async () => {
     platform = await startPlatform({ ingestionEnv: { PLATFORM_STATS_INTERVAL_MS: '500' } });
-    device = await mqtt.connectAsync(platform.mqttUrl, { clientId: DEVICE });
+    device = await mqtt.connectAsync(platform.mqttUrl, deviceCredentials(DEVICE));
   });
 
   afterAll(async () => {

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { deviceCredentials, serviceCredentials } from '@parkpulse/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatform, type Platform } from './support/platform.js';
 
@@ -10,6 +11,8 @@ describe('mosquitto_pub publishing contract payloads', () => {
   let platform: Platform;
   const ts = Date.now() - 10_000;
   const base = 'parks/science-city/precision-moulding/injection_moulder/imm-07';
+  const device = deviceCredentials('imm-07');
+  const observer = serviceCredentials('parkpulse-observer', 'mosquitto-sub');
 
   const pub = (topic: string, message: string, ...extra: string[]) =>
     run('mosquitto_pub', [
@@ -22,7 +25,11 @@ describe('mosquitto_pub publishing contract payloads', () => {
       '-q',
       '1',
       '-i',
-      'imm-07',
+      device.clientId,
+      '-u',
+      device.username,
+      '-P',
+      device.password,
       '-t',
       topic,
       '-m',
@@ -93,12 +100,18 @@ describe('mosquitto_pub publishing contract payloads', () => {
     expect(status[0]?.values.map((v) => v.slice(1))).toEqual([[true, 'injection_moulder']]);
   });
 
-  it('mosquitto_sub receives what a device publishes (the broker relays to any subscriber)', async () => {
+  it('mosquitto_sub receives what a device publishes (an observer account may read parks/#)', async () => {
     const sub = run('mosquitto_sub', [
       '-h',
       '127.0.0.1',
       '-p',
       String(platform.mqttPort),
+      '-i',
+      observer.clientId,
+      '-u',
+      observer.username,
+      '-P',
+      observer.password,
       '-t',
       `${base}/telemetry`,
       '-C',

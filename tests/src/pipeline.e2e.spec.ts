@@ -1,3 +1,4 @@
+import { DEV_GROUP_KEY } from '@parkpulse/dev-services';
 import { quoteString } from '@parkpulse/influx';
 import { runLoad, scienceCityFleet, type RunReport, type SentSample } from '@parkpulse/park-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ describe('pipeline: 50 simulated devices, 10,000 QoS-1 messages, through broker 
     platform = await startPlatform({ ingestionEnv: { PLATFORM_STATS_INTERVAL_MS: '1000' } });
     report = await runLoad({
       url: platform.mqttUrl,
+      groupKey: DEV_GROUP_KEY,
       devices: fleet,
       ratePerDevice: 0,
       messagesPerDevice: PER_DEVICE,

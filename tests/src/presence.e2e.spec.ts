@@ -1,3 +1,4 @@
+import { deviceCredentials } from '@parkpulse/dev-services';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatform, type Platform } from './support/platform.js';
@@ -8,7 +9,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A device as firmware does it: `offline` as last will, `online` retained on connect. */
 async function connectDevice(platform: Platform, device: string): Promise<MqttClient> {
   const client = await mqtt.connectAsync(platform.mqttUrl, {
-    clientId: device,
+    ...deviceCredentials(device),
     reconnectPeriod: 0,
     will: {
       topic: `${base(device)}/status`,

@@ -1,3 +1,4 @@
+import { DEV_GROUP_KEY, serviceCredentials } from '@parkpulse/dev-services';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,9 +63,19 @@ describe('record → replay through the real pipeline', () => {
     const live = await startPlatform();
     try {
       const stop = new AbortController();
-      const recording = record({ url: live.mqttUrl, file, signal: stop.signal });
+      const recording = record({
+        url: live.mqttUrl,
+        file,
+        signal: stop.signal,
+        ...serviceCredentials('parkpulse-observer'),
+      });
       await new Promise((r) => setTimeout(r, 300));
-      const report = await runScenario({ url: live.mqttUrl, scenario, durationMs: 4000 });
+      const report = await runScenario({
+        url: live.mqttUrl,
+        groupKey: DEV_GROUP_KEY,
+        scenario,
+        durationMs: 4000,
+      });
       acked = report.acked;
       await new Promise((r) => setTimeout(r, 500));
       stop.abort();
@@ -86,7 +97,13 @@ describe('record → replay through the real pipeline', () => {
   });
 
   it('a replay at 4× into a fresh InfluxDB stores the same number of points, shifted as asked', async () => {
-    const report = await replay({ url: replayed.mqttUrl, file, speed: 4, shiftMs: SHIFT });
+    const report = await replay({
+      url: replayed.mqttUrl,
+      groupKey: DEV_GROUP_KEY,
+      file,
+      speed: 4,
+      shiftMs: SHIFT,
+    });
     expect(report.shiftMs).toBe(SHIFT);
     expect(report.acked).toBe(recorded.length);
     await expect
@@ -104,7 +121,14 @@ describe('record → replay through the real pipeline', () => {
   });
 
   it('cloned ×2, the same recording doubles the stored points (the originals overwrite themselves)', async () => {
-    await replay({ url: replayed.mqttUrl, file, speed: 8, shiftMs: SHIFT, clones: 2 });
+    await replay({
+      url: replayed.mqttUrl,
+      groupKey: DEV_GROUP_KEY,
+      file,
+      speed: 8,
+      shiftMs: SHIFT,
+      clones: 2,
+    });
     await expect
       .poll(() => storedCount(replayed), { timeout: 30_000, interval: 500 })
       .toBe(2 * recorded.length);

@@ -1,3 +1,4 @@
+import { DEV_GROUP_KEY } from '@parkpulse/dev-services';
 import { runLoad, scienceCityFleet, type RunReport } from '@parkpulse/park-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatform, type Platform } from './support/platform.js';
@@ -16,6 +17,7 @@ describe('redelivery: the ingestion is SIGKILLed mid-stream and restarted', () =
     let acked = 0;
     const run = runLoad({
       url: platform.mqttUrl,
+      groupKey: DEV_GROUP_KEY,
       devices: fleet,
       ratePerDevice: 250, // ~5,000 msg/s in all, for about two seconds
       messagesPerDevice: PER_DEVICE,

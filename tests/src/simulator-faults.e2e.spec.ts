@@ -1,3 +1,4 @@
+import { DEV_GROUP_KEY } from '@parkpulse/dev-services';
 import {
   judge,
   parseScenario,
@@ -41,6 +42,7 @@ describe('park-sim faults: malformed burst, flapping device, reconnect storm, br
     platform = await startPlatform();
     report = await runScenario({
       url: platform.mqttUrl,
+      groupKey: DEV_GROUP_KEY,
       scenario,
       durationMs: 12_000,
       restartBroker: () => platform.restartBroker(),

@@ -7,7 +7,7 @@ import {
   sleep,
   tempSpoolDir,
   waitForMetric,
-} from './fault-fleet.js';
+} from './support/fault-fleet.js';
 import { metricValue, startPlatform, type Platform } from './support/platform.js';
 
 const DEVICES = 20;

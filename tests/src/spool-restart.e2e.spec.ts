@@ -8,7 +8,7 @@ import {
   seqFigures,
   tempSpoolDir,
   waitForMetric,
-} from './fault-fleet.js';
+} from './support/fault-fleet.js';
 import { metricValue, startPlatform, type Platform } from './support/platform.js';
 
 const DEVICES = 10;

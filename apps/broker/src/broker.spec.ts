@@ -1,8 +1,45 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AccessControl, deriveDeviceKey, newGroupKey, parseRegistry } from '@parkpulse/access';
 import { ConfigError } from '@parkpulse/config';
 import { STATS_TOPIC_PREFIX, WS_PATH, startBroker, type RunningBroker } from './broker.js';
-import { loadConfig } from './config.js';
+import { loadConfig, type BrokerConfig } from './config.js';
+
+const GROUP_KEY = newGroupKey();
+const access = new AccessControl(
+  parseRegistry(
+    `version: 1
+groups: [{ id: g, keyEnv: GROUP_KEY, parks: '*', sites: '*', assetTypes: '*' }]
+services:
+  - { id: ing, role: ingestion, secretEnv: ING_SECRET }
+  - { id: obs, role: observer, secretEnv: OBS_SECRET }`,
+    { GROUP_KEY, ING_SECRET: 'ing-secret', OBS_SECRET: 'obs-secret' },
+  ),
+);
+
+/** Connect options of a device of the test group, or of the `ing`/`obs` service accounts. */
+function login(clientId: string): { clientId: string; username: string; password: string } {
+  if (clientId.startsWith('ing')) return { clientId, username: 'ing', password: 'ing-secret' };
+  if (clientId.startsWith('obs')) return { clientId, username: 'obs', password: 'obs-secret' };
+  return { clientId, username: clientId, password: deriveDeviceKey(GROUP_KEY, clientId) };
+}
+
+function unitConfig(overrides: Partial<BrokerConfig>): BrokerConfig {
+  return {
+    id: 'unit',
+    host: '127.0.0.1',
+    mqttPort: 0,
+    wsPort: 0,
+    httpPort: 0,
+    connectTimeoutMs: 5000,
+    statsIntervalMs: 0,
+    ingestClientIds: [],
+    startupGateMs: 0,
+    registryFile: '(in memory)',
+    plaintext: true,
+    ...overrides,
+  };
+}
 
 describe('config', () => {
   it('has working defaults', () => {
@@ -35,17 +72,7 @@ describe('broker over TCP and WebSocket', () => {
   const clients: MqttClient[] = [];
 
   beforeAll(async () => {
-    broker = await startBroker({
-      id: 'unit',
-      host: '127.0.0.1',
-      mqttPort: 0,
-      wsPort: 0,
-      httpPort: 0,
-      connectTimeoutMs: 5000,
-      statsIntervalMs: 200,
-      ingestClientIds: [],
-      startupGateMs: 0,
-    });
+    broker = await startBroker(unitConfig({ statsIntervalMs: 200 }), undefined, access);
   });
 
   afterAll(async () => {
@@ -54,14 +81,14 @@ describe('broker over TCP and WebSocket', () => {
   });
 
   async function client(url: string, clientId: string): Promise<MqttClient> {
-    const c = await mqtt.connectAsync(url, { clientId, reconnectPeriod: 0 });
+    const c = await mqtt.connectAsync(url, { ...login(clientId), reconnectPeriod: 0 });
     clients.push(c);
     return c;
   }
 
   it('relays QoS-1 messages from a TCP publisher to a WebSocket subscriber', async () => {
-    const sub = await client(`ws://127.0.0.1:${broker.ports.ws}${WS_PATH}`, 'ws-sub');
-    const pub = await client(`mqtt://127.0.0.1:${broker.ports.mqtt}`, 'tcp-pub');
+    const sub = await client(`ws://127.0.0.1:${broker.ports.ws}${WS_PATH}`, 'obs-ws');
+    const pub = await client(`mqtt://127.0.0.1:${broker.ports.mqtt}`, 'c1');
     await sub.subscribeAsync('parks/+/+/+/+/telemetry', { qos: 1 });
     const received: string[] = [];
     sub.on('message', (_topic, payload) => received.push(payload.toString()));
@@ -75,20 +102,20 @@ describe('broker over TCP and WebSocket', () => {
 
   it('keeps QoS-1 messages for an offline persistent session and delivers them on return', async () => {
     const first = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.ports.mqtt}`, {
-      clientId: 'ingestion-like',
+      ...login('ing'),
       clean: false,
       reconnectPeriod: 0,
     });
     await first.subscribeAsync('parks/#', { qos: 1 });
     await first.endAsync();
-    const pub = await client(`mqtt://127.0.0.1:${broker.ports.mqtt}`, 'pub-2');
+    const pub = await client(`mqtt://127.0.0.1:${broker.ports.mqtt}`, 'a1');
     for (let i = 0; i < 5; i++)
       await pub.publishAsync('parks/science-city/f1/agv/a1/telemetry', `m${i}`, { qos: 1 });
-    const back = await client(`mqtt://127.0.0.1:${broker.ports.mqtt}`, 'ingestion-like-2');
+    const back = await client(`mqtt://127.0.0.1:${broker.ports.mqtt}`, 'ing-2');
     await back.endAsync();
     const received: string[] = [];
     const again = mqtt.connect(`mqtt://127.0.0.1:${broker.ports.mqtt}`, {
-      clientId: 'ingestion-like',
+      ...login('ing'),
       clean: false,
       reconnectPeriod: 0,
     });
@@ -98,7 +125,7 @@ describe('broker over TCP and WebSocket', () => {
   });
 
   it('publishes its figures on $SYS for the ingestion to store', async () => {
-    const sub = await client(`mqtt://127.0.0.1:${broker.ports.mqtt}`, 'sys-sub');
+    const sub = await client(`mqtt://127.0.0.1:${broker.ports.mqtt}`, 'obs-sys');
     await sub.subscribeAsync(`${STATS_TOPIC_PREFIX}/+/stats`);
     const payload = await new Promise<Buffer>((resolve) =>
       sub.once('message', (_t, p) => resolve(p)),
@@ -131,33 +158,27 @@ describe('broker over TCP and WebSocket', () => {
 
 describe('startup gate', () => {
   it('refuses devices (CONNACK 3) until the ingestion has subscribed', async () => {
-    const broker = await startBroker({
-      id: 'gate',
-      host: '127.0.0.1',
-      mqttPort: 0,
-      wsPort: 0,
-      httpPort: 0,
-      connectTimeoutMs: 5000,
-      statsIntervalMs: 0,
-      ingestClientIds: ['ing'],
-      startupGateMs: 10_000,
-    });
+    const broker = await startBroker(
+      unitConfig({ id: 'gate', ingestClientIds: ['ing'], startupGateMs: 10_000 }),
+      undefined,
+      access,
+    );
     const url = `mqtt://127.0.0.1:${broker.ports.mqtt}`;
     try {
       const refused = await mqtt
-        .connectAsync(url, { clientId: 'device-1', reconnectPeriod: 0 })
+        .connectAsync(url, { ...login('device-1'), reconnectPeriod: 0 })
         .then(
           (c) => (void c.end(true), 'accepted'),
           (e: { code?: number }) => e.code,
         );
       expect(refused).toBe(3);
       const ingestion = await mqtt.connectAsync(url, {
-        clientId: 'ing',
+        ...login('ing'),
         clean: false,
         reconnectPeriod: 0,
       });
       await ingestion.subscribeAsync('parks/#', { qos: 1 });
-      const device = await mqtt.connectAsync(url, { clientId: 'device-1', reconnectPeriod: 0 });
+      const device = await mqtt.connectAsync(url, { ...login('device-1'), reconnectPeriod: 0 });
       expect(device.connected).toBe(true);
       await device.endAsync();
       await ingestion.endAsync();

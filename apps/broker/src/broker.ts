@@ -8,13 +8,19 @@ import {
   type AddressInfo,
   type Server as TcpServer,
 } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
+import { readFileSync } from 'node:fs';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { loadAccessControl, type AccessControl } from '@parkpulse/access';
 import { Aedes } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import type { BrokerConfig } from './config.js';
+import { BrokerAuth } from './auth.js';
+import type { BrokerConfig, TlsConfig } from './config.js';
 import { BrokerMetrics } from './metrics.js';
-import { createEmitter } from './emitter.js';
-import { indexedMemoryPersistence } from './persistence.js';
+import { BrokerLimits, DEFAULT_LIMITS, type LimitStats } from './limits.js';
+import { MEMORY_BACKENDS, createBackends, instanceId } from './backends.js';
+import { willsAfterPublishes } from './will-order.js';
 
 export const WS_PATH = '/mqtt';
 export const STATS_TOPIC_PREFIX = '$SYS/parkpulse/brokers';
@@ -23,52 +29,90 @@ const DRAIN_TIMEOUT_MS = 3000;
 export interface RunningBroker {
   readonly aedes: Aedes;
   readonly metrics: BrokerMetrics;
-  /** Bound ports (useful when the config asked for 0). */
-  readonly ports: { readonly mqtt: number; readonly ws: number; readonly http: number };
+  /** Bound ports (useful when the config asked for 0); absent when that listener is off. */
+  readonly ports: {
+    readonly mqtt?: number;
+    readonly ws?: number;
+    readonly mqtts?: number;
+    readonly wss?: number;
+    readonly http: number;
+  };
+  /** Replaces the registry (e.g. after SIGHUP); connected clients keep their identity. */
+  reloadRegistry(access: AccessControl): void;
   close(): Promise<void>;
 }
 
-export interface BrokerStats {
+export interface BrokerStats extends LimitStats {
   readonly broker: string;
   readonly ts: number;
   readonly clients: number;
   readonly messagesIn: number;
   readonly messagesOut: number;
   readonly uptimeS: number;
+  /** CONNECTs, PUBLISHes and SUBSCRIBEs refused by authentication and the ACL (totals). */
+  readonly authRefused: number;
+  readonly publishRefused: number;
+  readonly subscribeRefused: number;
 }
 
 /**
- * Aedes on TCP and WebSocket, plus an HTTP listener for `/health` and `/metrics`. Persistence is
- * Aedes' in-memory default: a broker restart loses queued QoS-1 messages (see the README).
+ * Aedes on TCP and WebSocket, plus an HTTP listener for `/health` and `/metrics`. Persistence in
+ * memory (a broker restart loses queued QoS-1 messages) or Redis (it does not): see backends.ts.
  */
 export async function startBroker(
   config: BrokerConfig,
   log: (line: string) => void = () => undefined,
+  access: AccessControl = loadAccessControl(config.registryFile),
 ): Promise<RunningBroker> {
   const metrics = new BrokerMetrics();
+  // Packet size, connections, publish rate, keep-alive, slow subscribers: see limits.ts.
+  const limits = new BrokerLimits(
+    config.limits ?? DEFAULT_LIMITS,
+    metrics,
+    log,
+    config.ingestClientIds,
+  );
   const gate = new StartupGate(config.ingestClientIds, config.startupGateMs, log);
-  const aedes = await Aedes.createBroker({
-    id: config.id,
-    // In memory like Aedes' default, with O(1) PUBACK handling (see persistence.ts).
-    persistence: indexedMemoryPersistence(),
-    // Aedes' emitter with an O(1) backlog (see emitter.ts).
-    mq: createEmitter(),
-    connectTimeout: config.connectTimeoutMs,
-    authenticate: (client, _username, _password, done) => {
-      if (gate.admits(client.id)) return done(null, true);
-      const error = Object.assign(new Error('broker starting: waiting for the ingestion session'), {
-        returnCode: 3 as const,
-      });
-      done(error, false);
-    },
-    // Called once per delivery to a subscriber: the cheapest place to count messages out.
-    authorizeForward: (_client, packet) => {
-      metrics.messagesOut.inc();
-      return packet;
-    },
+  const auth = new BrokerAuth(access, metrics.registry, log, (client) => gate.admits(client.id));
+  // Memory (O(1) PUBACKs and backlog: persistence.ts, emitter.ts) or Redis: see backends.ts.
+  const backends = await createBackends(config.backends ?? MEMORY_BACKENDS, log);
+  // A last will never overtakes its client's acknowledged publishes: see will-order.ts.
+  const aedes = await Aedes.createBroker(
+    willsAfterPublishes({
+      id: instanceId(config.id),
+      persistence: backends.persistence,
+      mq: backends.mq,
+      connectTimeout: config.connectTimeoutMs,
+      keepaliveLimit: limits.config.maxKeepaliveS,
+      authenticate: (client, username, password, done) =>
+        auth.authenticate(
+          client,
+          username,
+          password,
+          done,
+          certificateIdentity(client.req?.socket ?? client.conn),
+        ),
+      authorizePublish: auth.authorizePublish,
+      authorizeSubscribe: auth.authorizeSubscribe,
+      // Called once per delivery to a subscriber: drops QoS-0 deliveries to a subscriber too far
+      // behind (limits.ts), and the cheapest place to count messages out.
+      authorizeForward: (client, packet) => {
+        if (!limits.forward(client, packet)) return null;
+        metrics.messagesOut.inc();
+        return packet;
+      },
+    }),
+  ).catch(async (error: unknown) => {
+    await backends.close();
+    throw error;
   });
   metrics.observe(aedes);
+  limits.observe(aedes);
   aedes.on('subscribe', (_subscriptions, client) => gate.subscribed(client.id));
+  // Sessions the persistence kept through a restart (Redis) take messages at once: no gate.
+  const kept = await backends.storedSessions(config.ingestClientIds);
+  if (kept.length > 0 && kept.length === config.ingestClientIds.length)
+    gate.open(`session of ${kept.join(', ')} kept in ${backends.description}`);
   aedes.on('clientError', (client, error) =>
     log(`client ${client?.id ?? '?'} error: ${error.message}`),
   );
@@ -76,24 +120,40 @@ export async function startBroker(
 
   // Every client connection, for a graceful close that lets accepted messages reach subscribers.
   const connections = new Set<Duplex>();
-  const accept = (stream: Duplex, req?: IncomingMessage) => {
-    connections.add(stream);
-    stream.once('close', () => connections.delete(stream));
-    aedes.handle(stream, req);
-  };
+  const accept = (stream: Duplex, req?: IncomingMessage) =>
+    limits.admit(stream, connections.size, (admitted) => {
+      connections.add(admitted);
+      admitted.once('close', () => connections.delete(admitted));
+      aedes.handle(admitted, req);
+    });
   const tcp = createTcpServer((socket) => {
     socket.setNoDelay(true);
     accept(coalesceWrites(socket));
   });
-  const wsHttp = createHttpServer((_req, res) =>
-    res.writeHead(426).end('MQTT over WebSocket: connect to ' + WS_PATH),
-  );
-  const wss = new WebSocketServer({ server: wsHttp, path: WS_PATH });
-  wss.on('connection', (socket, req) => accept(createWebSocketStream(socket), req));
+  const upgradeOnly = (_req: IncomingMessage, res: import('node:http').ServerResponse) =>
+    res.writeHead(426).end('MQTT over WebSocket: connect to ' + WS_PATH);
+  const wsHttp = createHttpServer(upgradeOnly);
+  const webSockets = [new WebSocketServer({ server: wsHttp, path: WS_PATH })];
+  const tls = config.tls ? tlsOptions(config.tls) : undefined;
+  const mqtts = tls
+    ? createTlsServer(tls, (socket) => {
+        socket.setNoDelay(true);
+        accept(coalesceWrites(socket));
+      })
+    : undefined;
+  const wssHttps = tls ? createHttpsServer(tls, upgradeOnly) : undefined;
+  if (wssHttps) webSockets.push(new WebSocketServer({ server: wssHttps, path: WS_PATH }));
+  for (const wss of webSockets)
+    wss.on('connection', (socket, req) => accept(createWebSocketStream(socket), req));
+  // A TLS handshake that fails (plain text on the TLS port, a missing or untrusted client
+  // certificate) never becomes an MQTT connection: log it, once per connection.
+  mqtts?.on('tlsClientError', (error) => log(`mqtts handshake failed: ${error.message}`));
+  wssHttps?.on('tlsClientError', (error) => log(`wss handshake failed: ${error.message}`));
 
   const http = createHttpServer((req, res) => {
     if (req.url === '/health' || req.url === '/health/live' || req.url === '/health/ready') {
-      const ready = !aedes.closed && tcp.listening;
+      const ready =
+        !aedes.closed && (tcp.listening || (mqtts?.listening ?? false)) && backends.healthy();
       res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({
@@ -115,8 +175,18 @@ export async function startBroker(
   });
 
   const ports = {
-    mqtt: await listen(tcp, config.mqttPort, config.host),
-    ws: await listen(wsHttp, config.wsPort, config.host),
+    ...(config.plaintext
+      ? {
+          mqtt: await listen(tcp, config.mqttPort, config.host),
+          ws: await listen(wsHttp, config.wsPort, config.host),
+        }
+      : {}),
+    ...(mqtts && wssHttps && config.tls
+      ? {
+          mqtts: await listen(mqtts, config.tls.mqttsPort, config.host),
+          wss: await listen(wssHttps, config.tls.wssPort, config.host),
+        }
+      : {}),
     http: await listen(http, config.httpPort, config.host),
   };
 
@@ -133,6 +203,8 @@ export async function startBroker(
       messagesIn: (await metrics.messagesIn.get()).values[0]?.value ?? 0,
       messagesOut: (await metrics.messagesOut.get()).values[0]?.value ?? 0,
       uptimeS: Math.round((Date.now() - started) / 1000),
+      ...limits.stats(),
+      ...(await auth.stats()),
     };
     aedes.publish(
       {
@@ -151,11 +223,17 @@ export async function startBroker(
     aedes,
     metrics,
     ports,
+    reloadRegistry(next) {
+      auth.reload(next);
+    },
     async close() {
       if (statsTimer) clearInterval(statsTimer);
+      limits.close();
       gate.open('closing');
       // Stop accepting first; the servers finish closing once their connections are gone.
-      const serversClosed = Promise.all([closeServer(tcp), closeServer(wsHttp), closeServer(http)]);
+      const serversClosed = Promise.all(
+        [tcp, wsHttp, mqtts, wssHttps, http].map((s) => (s ? closeServer(s) : Promise.resolve())),
+      );
       // Drain: read nothing more (no new PUBLISH is accepted, so no new PUBACK promises delivery),
       // and give what was accepted — already acknowledged to its publisher — the time to leave
       // the subscribers' socket buffers. Closing at once would drop those messages.
@@ -170,9 +248,10 @@ export async function startBroker(
       while ([...connections].some((c) => c.writableLength > 0) && Date.now() < deadline)
         await sleep(20);
       await sleep(50);
-      for (const client of wss.clients) client.terminate();
+      for (const wss of webSockets) for (const client of wss.clients) client.terminate();
       // Disconnects every MQTT client (persistent sessions keep their state in the persistence).
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await backends.close();
       await serversClosed;
     },
   };
@@ -231,8 +310,35 @@ function listen(server: TcpServer | HttpServer, port: number, host: string): Pro
 }
 
 function closeServer(server: TcpServer | HttpServer): Promise<void> {
+  if (!server.listening) return Promise.resolve();
   if ('closeAllConnections' in server) server.closeAllConnections();
   return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** Options of the mqtts and wss listeners (files read once, at start-up). */
+function tlsOptions(tls: TlsConfig) {
+  const wantCerts = tls.clientCerts !== 'none';
+  return {
+    cert: readFileSync(tls.certFile),
+    key: readFileSync(tls.keyFile),
+    ...(tls.caFile ? { ca: readFileSync(tls.caFile) } : {}),
+    requestCert: wantCerts,
+    // `optional`: the handshake succeeds without a certificate (the password is then needed);
+    // an invalid certificate is simply not trusted (see certificateIdentity).
+    rejectUnauthorized: tls.clientCerts === 'required',
+    minVersion: 'TLSv1.2' as const,
+  };
+}
+
+/**
+ * The common name of a verified client certificate, if the connection is TLS and presented one
+ * that the configured CA signed (the TCP socket of mqtts, the HTTP request's socket of wss).
+ */
+export function certificateIdentity(conn: unknown): string | undefined {
+  const socket = conn as Partial<TLSSocket>;
+  if (typeof socket.getPeerCertificate !== 'function' || !socket.authorized) return undefined;
+  const cn = socket.getPeerCertificate().subject?.CN;
+  return typeof cn === 'string' && cn.length > 0 ? cn : undefined;
 }
 
 /**

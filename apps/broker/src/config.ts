@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
-import { env, parseEnv } from '@parkpulse/config';
+import { ConfigError, env, parseEnv } from '@parkpulse/config';
 import { z } from 'zod';
+import { BACKEND_ENV, backendConfig, type BackendConfig } from './backends.js';
+import { LIMITS_ENV, limitsFromEnv, type LimitsConfig } from './limits.js';
 
 const schema = z.object({
   BROKER_ID: z
@@ -15,6 +17,16 @@ const schema = z.object({
   STATS_INTERVAL_MS: env.int(10_000, 0),
   INGEST_CLIENT_IDS: env.list('parkpulse-ingestion'),
   STARTUP_GATE_MS: env.int(30_000, 0),
+  REGISTRY_FILE: z.string().min(1).default('deploy/registry/registry.yaml'),
+  MQTT_PLAINTEXT: env.bool(true),
+  MQTTS_PORT: env.port(8883),
+  MQTT_WSS_PORT: env.port(8084),
+  TLS_CERT_FILE: z.string().default(''),
+  TLS_KEY_FILE: z.string().default(''),
+  TLS_CA_FILE: z.string().default(''),
+  TLS_CLIENT_CERTS: z.enum(['none', 'optional', 'required']).default('none'),
+  ...BACKEND_ENV,
+  ...LIMITS_ENV,
 });
 
 export interface BrokerConfig {
@@ -38,10 +50,38 @@ export interface BrokerConfig {
    */
   readonly ingestClientIds: readonly string[];
   readonly startupGateMs: number;
+  /**
+   * Packet size, connections, publish rate, keep-alive, slow subscribers (limits.ts); the defaults
+   * when absent.
+   */
+  readonly limits?: LimitsConfig;
+  /** The device and service registry (YAML; its secrets come from the environment). */
+  readonly registryFile: string;
+  /** Whether the plain-text listeners (mqtt, ws) run; false = TLS only. */
+  readonly plaintext: boolean;
+  /** mqtts and wss, when a certificate and key are configured. */
+  readonly tls?: TlsConfig;
+  /** Persistence and emitter: memory (when absent) or Redis; see backends.ts. */
+  readonly backends?: BackendConfig;
+}
+
+export interface TlsConfig {
+  readonly mqttsPort: number;
+  readonly wssPort: number;
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** CA that signs client certificates (required when they are asked for). */
+  readonly caFile: string;
+  /**
+   * `none`: no client certificates. `optional`: asked for; a valid one may replace the password
+   * (its common name is the identity). `required`: a connection without a valid one fails.
+   */
+  readonly clientCerts: 'none' | 'optional' | 'required';
 }
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): BrokerConfig {
   const e = parseEnv(schema, source);
+  const tls = tlsConfig(e);
   return {
     id: e.BROKER_ID,
     host: e.MQTT_HOST,
@@ -52,5 +92,30 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): BrokerConfi
     statsIntervalMs: e.STATS_INTERVAL_MS,
     ingestClientIds: e.INGEST_CLIENT_IDS,
     startupGateMs: e.STARTUP_GATE_MS,
+    limits: limitsFromEnv(e),
+    registryFile: e.REGISTRY_FILE,
+    plaintext: e.MQTT_PLAINTEXT,
+    ...(tls ? { tls } : {}),
+    backends: backendConfig(e),
+  };
+}
+
+function tlsConfig(e: z.infer<typeof schema>): TlsConfig | undefined {
+  const problems: string[] = [];
+  if (!e.TLS_CERT_FILE !== !e.TLS_KEY_FILE)
+    problems.push('TLS_CERT_FILE and TLS_KEY_FILE: give both or neither');
+  if (e.TLS_CLIENT_CERTS !== 'none' && !e.TLS_CA_FILE)
+    problems.push('TLS_CA_FILE: required when TLS_CLIENT_CERTS is optional or required');
+  if (!e.TLS_CERT_FILE && !e.MQTT_PLAINTEXT)
+    problems.push('MQTT_PLAINTEXT: false needs TLS_CERT_FILE and TLS_KEY_FILE (no listener left)');
+  if (problems.length > 0) throw new ConfigError(problems);
+  if (!e.TLS_CERT_FILE) return undefined;
+  return {
+    mqttsPort: e.MQTTS_PORT,
+    wssPort: e.MQTT_WSS_PORT,
+    certFile: e.TLS_CERT_FILE,
+    keyFile: e.TLS_KEY_FILE,
+    caFile: e.TLS_CA_FILE,
+    clientCerts: e.TLS_CLIENT_CERTS,
   };
 }

@@ -4,6 +4,9 @@ import mqemitter from 'mqemitter';
 /** What Aedes gives its own emitter (aedes.js): 100 deliveries at once, empty topic levels match. */
 const AEDES_CONCURRENCY = 100;
 
+/** Those options, for emitters built on mqemitter (mqemitter-redis). */
+export const AEDES_EMITTER_OPTIONS = { concurrency: AEDES_CONCURRENCY, matchEmptyLevels: true };
+
 interface QueueInternals {
   _messageQueue: unknown;
   _messageCallbacks: unknown;
@@ -20,11 +23,60 @@ interface QueueInternals {
  * and this throws at start-up if they are not where 7.1 keeps them.
  */
 export function createEmitter(): mqemitter.MQEmitter {
-  const mq = mqemitter({ concurrency: AEDES_CONCURRENCY, matchEmptyLevels: true });
+  return withDequeBacklog(mqemitter({ ...AEDES_EMITTER_OPTIONS }));
+}
+
+/**
+ * Puts the backlog of an mqemitter 7.1 instance — or of an emitter built on it, such as
+ * mqemitter-redis, whose messages coming back from Redis go through the same queue — in
+ * double-ended queues (see createEmitter).
+ */
+export function withDequeBacklog<T extends mqemitter.MQEmitter>(mq: T): T {
   const internals = mq as unknown as QueueInternals;
   if (!Array.isArray(internals._messageQueue) || !Array.isArray(internals._messageCallbacks))
     throw new Error('mqemitter internals changed: update createEmitter() for this version');
   internals._messageQueue = new Denque();
   internals._messageCallbacks = new Denque();
+  return withBoundedRecursion(mq);
+}
+
+/** Nested deliveries after which the backlog is resumed from a fresh stack (setImmediate). */
+export const MAX_NESTED_DELIVERIES = 64;
+
+interface DeliveryInternals {
+  current: number;
+  _do: (this: DeliveryInternals, message: unknown, callback: unknown) => unknown;
+}
+
+/**
+ * mqemitter takes the next message from its backlog inside the callback of the one that just
+ * completed. A message that matches no subscription completes at once, synchronously, so a
+ * backlog of them is drained by recursion, one stack frame chain per message: 2,500 were enough
+ * for `RangeError: Maximum call stack size exceeded`, which killed the broker (publishers
+ * flooding a topic nobody reads). Past {@link MAX_NESTED_DELIVERIES} nested starts, the next one
+ * is deferred to a fresh stack; its concurrency slot stays taken meanwhile.
+ */
+export function withBoundedRecursion<T extends mqemitter.MQEmitter>(mq: T): T {
+  const internals = mq as unknown as DeliveryInternals;
+  const start = internals._do;
+  if (typeof start !== 'function')
+    throw new Error('mqemitter internals changed: update withBoundedRecursion() for this version');
+  let depth = 0;
+  internals._do = function (this: DeliveryInternals, message: unknown, callback: unknown) {
+    if (depth >= MAX_NESTED_DELIVERIES) {
+      this.current++;
+      setImmediate(() => {
+        this.current--;
+        start.call(this, message, callback);
+      });
+      return this;
+    }
+    depth++;
+    try {
+      return start.call(this, message, callback);
+    } finally {
+      depth--;
+    }
+  };
   return mq;
 }

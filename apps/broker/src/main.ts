@@ -1,15 +1,41 @@
 #!/usr/bin/env node
+import { loadAccessControl, type AccessControl } from '@parkpulse/access';
 import { loadConfigOrExit, maskSecrets } from '@parkpulse/config';
-import { startBroker } from './broker.js';
+import { WS_PATH, startBroker } from './broker.js';
 import { loadConfig } from './config.js';
 
 const log = (line: string) => process.stdout.write(`${new Date().toISOString()} broker ${line}\n`);
 
 const config = loadConfigOrExit(() => loadConfig());
 
-const broker = await startBroker(config, log);
+function readRegistry(): AccessControl {
+  return loadAccessControl(config.registryFile);
+}
+let access: AccessControl;
+try {
+  access = readRegistry();
+} catch (error) {
+  process.stderr.write(`broker: ${(error as Error).message}\n`);
+  process.exit(1);
+}
+
+const broker = await startBroker(config, log, access);
+// SIGHUP re-reads the registry (e.g. after `parkpulse-admin add-device`); a broken file keeps
+// the registry in force and says why.
+process.on('SIGHUP', () => {
+  try {
+    broker.reloadRegistry(readRegistry());
+    log(`registry reloaded from ${config.registryFile}`);
+  } catch (error) {
+    log(`registry NOT reloaded: ${(error as Error).message}`);
+  }
+});
 log(
-  `listening: mqtt ${config.host}:${broker.ports.mqtt}, ws :${broker.ports.ws}/mqtt, http :${broker.ports.http} (/health, /metrics) ${JSON.stringify(maskSecrets({ ...config }))}`,
+  `listening: ${Object.entries(broker.ports)
+    .map(([name, port]) => `${name} ${config.host}:${port}`)
+    .join(
+      ', ',
+    )} (ws/wss on ${WS_PATH}; /health, /metrics on http) ${JSON.stringify(maskSecrets({ ...config }))}`,
 );
 
 let stopping = false;

@@ -45,6 +45,40 @@ export class BrokerMetrics {
     registers: [this.registry],
   });
 
+  readonly limitRefusals = new Counter({
+    name: 'parkpulse_broker_limit_refusals_total',
+    help: 'Connections refused by a limit: max_connections (CONNACK 3), keepalive (CONNACK 6)',
+    labelNames: ['limit'],
+    registers: [this.registry],
+  });
+  readonly limitDisconnects = new Counter({
+    name: 'parkpulse_broker_limit_disconnects_total',
+    help: 'Clients disconnected by a limit: packet_size, publish_rate (sustained), connect_timeout',
+    labelNames: ['limit'],
+    registers: [this.registry],
+  });
+  readonly publishThrottled = new Counter({
+    name: 'parkpulse_broker_publish_throttled_total',
+    help: 'Times a client went above its publish rate and was left unread (TCP pushes back)',
+    registers: [this.registry],
+  });
+  readonly publishThrottledSeconds = new Counter({
+    name: 'parkpulse_broker_publish_throttled_seconds_total',
+    help: 'Time clients spent throttled, s (counted when they catch up or leave)',
+    registers: [this.registry],
+  });
+  readonly clientsThrottled = new Gauge({
+    name: 'parkpulse_broker_clients_throttled',
+    help: 'Clients throttled now',
+    registers: [this.registry],
+  });
+  readonly deliveriesShed = new Counter({
+    name: 'parkpulse_broker_deliveries_shed_total',
+    help: 'QoS-0 deliveries dropped, by reason (subscriber_backlog: the subscriber had more than SUBSCRIBER_BUFFER_BYTES unsent)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'parkpulse_broker_' });
   }

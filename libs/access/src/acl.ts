@@ -1,10 +1,12 @@
 import { createHash, scrypt as scryptCallback } from 'node:crypto';
-import { DEVICE_ID_PATTERN, TOPIC_ROOT, UP_CHANNELS } from '@parkpulse/telemetry';
+import {
+  DEAD_LETTER_TOPIC_ROOT,
+  DEVICE_ID_PATTERN,
+  TOPIC_ROOT,
+  UP_CHANNELS,
+} from '@parkpulse/telemetry';
 import { deriveDeviceKey, parseSecretHash, sameSecret } from './keys.js';
 import { inScope, type Registry, type Role, type Scope } from './registry.js';
-
-/** Topic prefix of dead letters: `$parkpulse/dead-letters/{original topic}`. */
-export const DEAD_LETTER_PREFIX = '$parkpulse/dead-letters';
 
 /** Who a connection is, once authenticated. */
 export type Identity =
@@ -44,16 +46,16 @@ export const ROLE_RIGHTS: Readonly<
   Record<Role, { readonly publish: readonly string[]; readonly subscribe: readonly string[] }>
 > = {
   ingestion: {
-    publish: [`${DEAD_LETTER_PREFIX}/#`],
+    publish: [`${DEAD_LETTER_TOPIC_ROOT}/#`],
     subscribe: [`${TOPIC_ROOT}/#`, '$SYS/parkpulse/brokers/+/stats'],
   },
   observer: {
     publish: [],
-    subscribe: [`${TOPIC_ROOT}/#`, `${DEAD_LETTER_PREFIX}/#`, '$SYS/#'],
+    subscribe: [`${TOPIC_ROOT}/#`, `${DEAD_LETTER_TOPIC_ROOT}/#`, '$SYS/#'],
   },
   operator: {
     publish: [`${TOPIC_ROOT}/+/+/+/+/cmd`],
-    subscribe: [`${TOPIC_ROOT}/#`, `${DEAD_LETTER_PREFIX}/#`, '$SYS/#'],
+    subscribe: [`${TOPIC_ROOT}/#`, `${DEAD_LETTER_TOPIC_ROOT}/#`, '$SYS/#'],
   },
 };
 

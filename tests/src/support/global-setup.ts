@@ -1,12 +1,18 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { INFLUXD_INSTALL_HINT, findInfluxd } from '@parkpulse/dev-services';
+import {
+  INFLUXD_INSTALL_HINT,
+  REDIS_INSTALL_HINT,
+  findInfluxd,
+  findRedisServer,
+} from '@parkpulse/dev-services';
 import { BROKER_MAIN, INGESTION_MAIN } from './platform.js';
 
 /** Fails the run loudly, before any test, when a real peer the tests need is missing. */
 export default function setup(): void {
   const missing: string[] = [];
   if (!findInfluxd()) missing.push(INFLUXD_INSTALL_HINT);
+  if (!findRedisServer()) missing.push(REDIS_INSTALL_HINT);
   if (spawnSync('mosquitto_pub', ['--help']).error) {
     missing.push(
       'mosquitto_pub is required. On Debian/Ubuntu: sudo apt-get install -y mosquitto-clients',

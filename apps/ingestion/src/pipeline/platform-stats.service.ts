@@ -94,6 +94,15 @@ export class PlatformStats implements OnModuleInit, OnApplicationShutdown {
         ['messages_in_total', 'messagesIn'],
         ['messages_out_total', 'messagesOut'],
         ['uptime_s', 'uptimeS'],
+        // What the broker refused, shed or throttled (totals since its start).
+        ['connections_refused_total', 'connectionsRefused'],
+        ['auth_refused_total', 'authRefused'],
+        ['publish_refused_total', 'publishRefused'],
+        ['subscribe_refused_total', 'subscribeRefused'],
+        ['deliveries_shed_total', 'deliveriesShed'],
+        ['limit_disconnects_total', 'limitDisconnects'],
+        ['publish_throttled_total', 'publishThrottled'],
+        ['clients_throttled', 'clientsThrottled'],
       ] as const) {
         const v = s[key];
         if (typeof v === 'number' && Number.isFinite(v)) point.floatField(field, v);

@@ -1,0 +1,96 @@
+import {
+  ServiceProcess,
+  deviceCredentials,
+  devSecretsEnv,
+  freePort,
+  retryOnPortClash,
+  serviceCredentials,
+} from '@parkpulse/dev-services';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BROKER_MAIN, ROOT } from './support/platform.js';
+
+const DEVICE = 'will-cnc-1';
+const STATUS = `parks/science-city/will-works/cnc_machine/${DEVICE}/status`;
+const ROUNDS = 10;
+
+async function connected(url: string, options: mqtt.IClientOptions): Promise<MqttClient> {
+  const client = mqtt.connect(url, { reconnectPeriod: 0, ...options });
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', reject);
+  });
+  return client;
+}
+
+// The broker runs in its own process, as in production: the race needs the device's FIN to
+// reach the broker while the broker is between acknowledging `online` and publishing it.
+describe('a last will never overtakes its client’s acknowledged status', () => {
+  let broker: ServiceProcess;
+  let url: string;
+  const rounds: string[][] = [];
+  let retainedAfter: string | undefined;
+
+  beforeAll(async () => {
+    broker = await retryOnPortClash(async () => {
+      const [mqttPort, wsPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+      url = `mqtt://127.0.0.1:${mqttPort}`;
+      const b = new ServiceProcess(
+        'broker-will-order',
+        BROKER_MAIN,
+        {
+          ...devSecretsEnv(ROOT),
+          BROKER_ID: 'e2e-will',
+          MQTT_HOST: '127.0.0.1',
+          MQTT_PORT: String(mqttPort),
+          MQTT_WS_PORT: String(wsPort),
+          HTTP_PORT: String(httpPort),
+          STARTUP_GATE_MS: '0',
+          STATS_INTERVAL_MS: '0',
+        },
+        `http://127.0.0.1:${httpPort}/health`,
+      );
+      await b.start();
+      return b;
+    });
+
+    const observer = await connected(url, serviceCredentials('parkpulse-observer', 'will'));
+    const seen: string[] = [];
+    observer.on('message', (_topic, payload) => seen.push(payload.toString()));
+    await observer.subscribeAsync(STATUS, { qos: 1 });
+
+    // A device that comes online and dies, again and again: its `online` is acknowledged
+    // (PUBACK) before its socket goes.
+    for (let i = 0; i < ROUNDS; i++) {
+      const start = seen.length;
+      const device = await connected(url, {
+        ...deviceCredentials(DEVICE),
+        will: { topic: STATUS, payload: Buffer.from('offline'), qos: 1, retain: true },
+      });
+      await device.publishAsync(STATUS, 'online', { qos: 1, retain: true });
+      device.stream.destroy();
+      await new Promise((r) => setTimeout(r, 300));
+      rounds.push(seen.slice(start));
+    }
+    observer.end(true);
+
+    const late = await connected(url, serviceCredentials('parkpulse-observer', 'late'));
+    retainedAfter = await new Promise<string>((resolve) => {
+      late.once('message', (_topic, payload) => resolve(payload.toString()));
+      void late.subscribeAsync(STATUS, { qos: 1 });
+    });
+    late.end(true);
+  });
+
+  afterAll(async () => {
+    await broker?.stop();
+  });
+
+  it('subscribers see online, then offline, in every round', () => {
+    expect(rounds).toEqual(Array.from({ length: ROUNDS }, () => ['online', 'offline']));
+  });
+
+  it('the retained status left behind is offline', () => {
+    expect(retainedAfter).toBe('offline');
+  });
+});
