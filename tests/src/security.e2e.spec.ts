@@ -138,6 +138,18 @@ describe('authentication and authorisation: real broker, registry, ingestion and
     expect(await connackOf(url, { ...device('cnc-001'), clientId: 'cnc-002' })).toBe(2);
     expect(await connackOf(url, device('cnc,x'))).toBe(2); // not a device id of the contract
     expect(await connackOf(url, device('ulf-001', FREEZER_KEY))).toBe('accepted');
+    // A will on a topic the device may not publish on: refused before it can ever be sent.
+    expect(
+      await connackOf(url, {
+        ...device('cnc-001'),
+        will: {
+          topic: `${SITE}/cnc-002/status`,
+          payload: Buffer.from('offline'),
+          qos: 1,
+          retain: true,
+        },
+      }),
+    ).toBe(5);
     expect(await connackOf(url, device('ulf-001', 'guess'))).toBe(4);
     expect(
       await connackOf(url, {
@@ -155,6 +167,7 @@ describe('authentication and authorisation: real broker, registry, ingestion and
     expect(await refused('unknown_identity')).toBe(1);
     expect(await refused('client_id_mismatch')).toBe(2);
     expect(await refused('client_id_invalid')).toBe(1);
+    expect(await refused('will_not_allowed')).toBe(1);
   });
 
   it("a device cannot publish into another device's topics nor outside its enrolment; nothing leaks", async () => {
@@ -232,6 +245,7 @@ describe('authentication and authorisation: real broker, registry, ingestion and
 
   it('admits a device added with the admin CLI once the broker reloads its registry (SIGHUP)', async () => {
     const registry = join(dir, 'registry.yaml');
+    const before = readFileSync(registry, 'utf8');
     expect(await connackOf(platform.mqttUrl, device('ulf-002', 'not-yet'))).toBe(5);
     const out = execFileSync(
       process.execPath,
@@ -260,6 +274,16 @@ describe('authentication and authorisation: real broker, registry, ingestion and
     expect(await connackOf(platform.mqttUrl, device('ulf-002', `${key}x`))).toBe(4);
     // Devices of the group still connect after the reload.
     expect(await connackOf(platform.mqttUrl, device('cnc-009'))).toBe('accepted');
+
+    // Removed again and reloaded: its open connection is closed, the group's devices stay.
+    const freezer = await connect(device('ulf-002', key));
+    const groupDevice = await connect(device('cnc-009'));
+    const closed = new Promise<void>((resolve) => freezer.once('close', () => resolve()));
+    writeFileSync(registry, before);
+    process.kill(platform.broker.pid!, 'SIGHUP');
+    await closed;
+    expect(await connackOf(platform.mqttUrl, device('ulf-002', key))).toBe(5);
+    expect(groupDevice.connected).toBe(true);
   });
 
   it('an observer reads but cannot publish', async () => {
@@ -414,6 +438,42 @@ describe('TLS: mqtts and wss with a test CA, client certificates, no plain text'
     // The certificate names cnc-005: it cannot be used as cnc-006.
     expect(await connackOf(url, { ...withCert, clientId: 'cnc-006' })).toBe(2);
     expect(await connackOf(url, { ...withCert, ...dev('cnc-006'), password: undefined })).toBe(4);
+  });
+
+  it('survives clients that present a certificate and vanish right after CONNECT', async () => {
+    const connect = generate({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 4,
+      clientId: 'cnc-005',
+      clean: true,
+      keepalive: 30,
+    });
+    for (let i = 0; i < 30; i++)
+      await new Promise<void>((resolve) => {
+        const socket = tlsConnect(
+          {
+            host: '127.0.0.1',
+            port: ports.mqtts,
+            ca,
+            cert: readFileSync(file('client.crt')),
+            key: readFileSync(file('client.key')),
+          },
+          // CONNECT and FIN at once: the broker authenticates a socket that is closing.
+          () => socket.end(connect),
+        );
+        socket.setTimeout(1000, () => socket.destroy());
+        socket.on('error', () => resolve());
+        socket.on('close', () => resolve());
+      });
+    const pid = platform.broker.pid;
+    expect((await fetch(platform.broker.healthUrl)).status).toBe(200);
+    expect(platform.broker.pid).toBe(pid);
+    const client = await mqtt.connectAsync(`mqtts://127.0.0.1:${ports.mqtts}`, {
+      ...dev('cnc-013'),
+      ca,
+    });
+    await client.endAsync();
   });
 
   it('refuses plain text: no plain listener, and plain MQTT on the TLS port never connects', async () => {

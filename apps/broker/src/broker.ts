@@ -13,7 +13,8 @@ import type { Duplex } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { loadAccessControl, type AccessControl } from '@parkpulse/access';
-import { Aedes } from 'aedes';
+import type { EventEmitter } from 'node:events';
+import { Aedes, type Client } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { BrokerAuth } from './auth.js';
 import type { BrokerConfig, TlsConfig } from './config.js';
@@ -37,8 +38,11 @@ export interface RunningBroker {
     readonly wss?: number;
     readonly http: number;
   };
-  /** Replaces the registry (e.g. after SIGHUP); connected clients keep their identity. */
-  reloadRegistry(access: AccessControl): void;
+  /**
+   * Replaces the registry (e.g. after SIGHUP); clients whose entry no longer stands are
+   * disconnected (returns how many).
+   */
+  reloadRegistry(access: AccessControl): number;
   close(): Promise<void>;
 }
 
@@ -97,6 +101,8 @@ export async function startBroker(
       // Called once per delivery to a subscriber: drops QoS-0 deliveries to a subscriber too far
       // behind (limits.ts), and the cheapest place to count messages out.
       authorizeForward: (client, packet) => {
+        // Behind the subscription rules: a delivery outside the client's rights never leaves.
+        if (!auth.mayReceive(client, packet.topic)) return null;
         if (!limits.forward(client, packet)) return null;
         metrics.messagesOut.inc();
         return packet;
@@ -109,6 +115,12 @@ export async function startBroker(
   metrics.observe(aedes);
   limits.observe(aedes);
   aedes.on('subscribe', (_subscriptions, client) => gate.subscribed(client.id));
+  // Aedes emits 'error' for failures of its own (storing a subscription, publishing stored
+  // wills); without a listener Node would end the process.
+  (aedes as unknown as EventEmitter).on('error', (error: Error) => {
+    metrics.clientErrors.inc();
+    log(`broker error: ${error.message}`);
+  });
   // Sessions the persistence kept through a restart (Redis) take messages at once: no gate.
   const kept = await backends.storedSessions(config.ingestClientIds);
   if (kept.length > 0 && kept.length === config.ingestClientIds.length)
@@ -133,7 +145,9 @@ export async function startBroker(
   const upgradeOnly = (_req: IncomingMessage, res: import('node:http').ServerResponse) =>
     res.writeHead(426).end('MQTT over WebSocket: connect to ' + WS_PATH);
   const wsHttp = createHttpServer(upgradeOnly);
-  const webSockets = [new WebSocketServer({ server: wsHttp, path: WS_PATH })];
+  // ws buffers a whole frame before the MQTT parser sees it: cap it at the packet limit.
+  const maxPayload = limits.config.maxPacketBytes > 0 ? limits.config.maxPacketBytes : undefined;
+  const webSockets = [new WebSocketServer({ server: wsHttp, path: WS_PATH, maxPayload })];
   const tls = config.tls ? tlsOptions(config.tls) : undefined;
   const mqtts = tls
     ? createTlsServer(tls, (socket) => {
@@ -142,7 +156,8 @@ export async function startBroker(
       })
     : undefined;
   const wssHttps = tls ? createHttpsServer(tls, upgradeOnly) : undefined;
-  if (wssHttps) webSockets.push(new WebSocketServer({ server: wssHttps, path: WS_PATH }));
+  if (wssHttps)
+    webSockets.push(new WebSocketServer({ server: wssHttps, path: WS_PATH, maxPayload }));
   for (const wss of webSockets)
     wss.on('connection', (socket, req) => accept(createWebSocketStream(socket), req));
   // A TLS handshake that fails (plain text on the TLS port, a missing or untrusted client
@@ -224,7 +239,10 @@ export async function startBroker(
     metrics,
     ports,
     reloadRegistry(next) {
-      auth.reload(next);
+      const clients = Object.values(
+        (aedes as unknown as { clients: Record<string, Client> }).clients,
+      );
+      return auth.reload(next, clients);
     },
     async close() {
       if (statsTimer) clearInterval(statsTimer);
@@ -337,7 +355,8 @@ function tlsOptions(tls: TlsConfig) {
 export function certificateIdentity(conn: unknown): string | undefined {
   const socket = conn as Partial<TLSSocket>;
   if (typeof socket.getPeerCertificate !== 'function' || !socket.authorized) return undefined;
-  const cn = socket.getPeerCertificate().subject?.CN;
+  // A socket closed meanwhile still says `authorized` but has no certificate any more.
+  const cn = socket.getPeerCertificate()?.subject?.CN;
   return typeof cn === 'string' && cn.length > 0 ? cn : undefined;
 }
 

@@ -24,8 +24,8 @@ const broker = await startBroker(config, log, access);
 // the registry in force and says why.
 process.on('SIGHUP', () => {
   try {
-    broker.reloadRegistry(readRegistry());
-    log(`registry reloaded from ${config.registryFile}`);
+    const revoked = broker.reloadRegistry(readRegistry());
+    log(`registry reloaded from ${config.registryFile}; ${revoked} client(s) disconnected`);
   } catch (error) {
     log(`registry NOT reloaded: ${(error as Error).message}`);
   }

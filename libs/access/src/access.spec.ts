@@ -167,9 +167,9 @@ describe('authentication: CONNACK codes', () => {
   });
 
   it('lets a service account use several client ids that start with its id', async () => {
-    expect(await identity('parkpulse-observer-1', 'parkpulse-observer', 'observer-secret')).toEqual(
-      { kind: 'service', id: 'parkpulse-observer', role: 'observer' },
-    );
+    expect(
+      await identity('parkpulse-observer-1', 'parkpulse-observer', 'observer-secret'),
+    ).toMatchObject({ kind: 'service', id: 'parkpulse-observer', role: 'observer' });
     expect(await identity('ops', 'ops', 'operator-secret')).toMatchObject({ role: 'operator' });
   });
 
@@ -259,5 +259,90 @@ describe('topic filters', () => {
     expect(filterCovers('parks/+/+/+/+/cmd', 'parks/a/b/c/#')).toBe(false);
     expect(filterCovers('parks/a/#', 'parks/+/b')).toBe(false);
     expect(filterCovers('$SYS/#', '#')).toBe(false);
+  });
+});
+
+describe('no identity can take over another', () => {
+  it('never lets a device id be a service account client id', async () => {
+    const openGroup = new AccessControl(
+      parseRegistry(
+        `version: 1
+groups: [{ id: all, keyEnv: K, parks: '*', sites: '*', assetTypes: '*' }]
+services: [{ id: parkpulse-observer, role: observer, secretEnv: OBS }]`,
+        { K: GROUP_KEY, OBS: 'o' },
+      ),
+    );
+    const as = (id: string) => openGroup.authenticate(id, id, deriveDeviceKey(GROUP_KEY, id));
+    // The account's own name is the account: a device key is a wrong secret for it.
+    expect(await as('parkpulse-observer')).toMatchObject({ ok: false, refusal: { returnCode: 4 } });
+    expect(await as('parkpulse-observer-dash')).toMatchObject({
+      ok: false,
+      refusal: { returnCode: 2, reason: 'client_id_invalid' },
+    });
+  });
+
+  it('accepts only the key of the first group that covers an id', async () => {
+    const overlapping = new AccessControl(
+      parseRegistry(
+        `version: 1
+groups:
+  - { id: first, keyEnv: A, parks: [science-city], sites: '*', assetTypes: '*', devicePattern: 'cnc-.*' }
+  - { id: second, keyEnv: B, parks: '*', sites: '*', assetTypes: '*' }`,
+        { A: GROUP_KEY, B: OTHER_KEY },
+      ),
+    );
+    expect(
+      await overlapping.authenticate('cnc-1', 'cnc-1', deriveDeviceKey(OTHER_KEY, 'cnc-1')),
+    ).toMatchObject({ ok: false, refusal: { returnCode: 4 } });
+    expect(
+      await overlapping.authenticate('cnc-1', 'cnc-1', deriveDeviceKey(GROUP_KEY, 'cnc-1')),
+    ).toMatchObject({ ok: true, identity: { via: 'first' } });
+    expect(
+      await overlapping.authenticate('agv-1', 'agv-1', deriveDeviceKey(OTHER_KEY, 'agv-1')),
+    ).toMatchObject({ ok: true, identity: { via: 'second' } });
+  });
+
+  it('does not let a client certificate stand for a service account', () => {
+    expect(
+      access.authenticateCertificate('parkpulse-observer', 'parkpulse-observer'),
+    ).toMatchObject({
+      ok: false,
+      refusal: { returnCode: 4 },
+    });
+  });
+
+  it('revokes on reload: a rotated group key, a removed device, a narrowed scope', async () => {
+    const cnc = await identity('cnc-001', 'cnc-001', deriveDeviceKey(GROUP_KEY, 'cnc-001'));
+    const ulf = await identity('ulf-001', 'ulf-001', ULF_KEY);
+    const obs = await identity('parkpulse-observer', 'parkpulse-observer', 'observer-secret');
+    expect([cnc, ulf, obs].map((i) => access.stillValid(i))).toEqual([true, true, true]);
+    const rotated = new AccessControl(
+      parseRegistry(REGISTRY.replace(/^devices:\n.*\n/m, 'devices: []\n'), {
+        ...ENV,
+        SC_KEY: newGroupKey(),
+        OBS: 'a-new-observer-secret',
+      }),
+    );
+    expect([cnc, ulf, obs].map((i) => rotated.stillValid(i))).toEqual([false, false, false]);
+    const narrowed = new AccessControl(
+      parseRegistry(
+        REGISTRY.replace('sites: [gz-auto-parts, robotics-works]', 'sites: [gz-auto-parts]'),
+        ENV,
+      ),
+    );
+    expect([cnc, ulf, obs].map((i) => narrowed.stillValid(i))).toEqual([false, true, true]);
+  });
+
+  it('delivers to a device only its own cmd, to a service only what its role reads', async () => {
+    const cnc = await identity('cnc-001', 'cnc-001', deriveDeviceKey(GROUP_KEY, 'cnc-001'));
+    const obs = await identity('parkpulse-observer', 'parkpulse-observer', 'observer-secret');
+    const own = 'parks/science-city/gz-auto-parts/cnc_machine/cnc-001';
+    expect(access.mayReceive(cnc, `${own}/cmd`)).toBe(true);
+    expect(access.mayReceive(cnc, `${own}/telemetry`)).toBe(false);
+    expect(access.mayReceive(cnc, 'parks/science-city/gz-auto-parts/cnc_machine/cnc-002/cmd')).toBe(
+      false,
+    );
+    expect(access.mayReceive(obs, `${own}/telemetry`)).toBe(true);
+    expect(access.mayReceive(obs, 'private/x')).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { createHash, scrypt as scryptCallback } from 'node:crypto';
+import { createHash, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
 import {
   DEAD_LETTER_TOPIC_ROOT,
   DEVICE_ID_PATTERN,
@@ -6,7 +6,14 @@ import {
   UP_CHANNELS,
 } from '@parkpulse/telemetry';
 import { deriveDeviceKey, parseSecretHash, sameSecret } from './keys.js';
-import { inScope, type Registry, type Role, type Scope } from './registry.js';
+import {
+  inScope,
+  type EnrolmentGroup,
+  type RegisteredDevice,
+  type Registry,
+  type Role,
+  type Scope,
+} from './registry.js';
 
 /** Who a connection is, once authenticated. */
 export type Identity =
@@ -18,8 +25,15 @@ export type Identity =
       readonly parks: Scope;
       readonly sites: Scope;
       readonly assetTypes: Scope;
+      /** Fingerprint of the credential it was checked against (a reload compares it). */
+      readonly credential: string;
     }
-  | { readonly kind: 'service'; readonly id: string; readonly role: Role };
+  | {
+      readonly kind: 'service';
+      readonly id: string;
+      readonly role: Role;
+      readonly credential: string;
+    };
 
 /**
  * Why a CONNECT was refused, with its MQTT 3.1.1 CONNACK return code:
@@ -33,7 +47,8 @@ export interface AuthRefusal {
     | 'bad_secret'
     | 'client_id_mismatch'
     | 'client_id_invalid'
-    | 'certificate_mismatch';
+    | 'certificate_mismatch'
+    | 'will_not_allowed';
   readonly message: string;
 }
 
@@ -91,69 +106,30 @@ export class AccessControl {
 
     const service = this.registry.services.get(username);
     if (service) {
-      if (clientId !== service.id && !clientId.startsWith(`${service.id}-`))
-        return refuse(
-          2,
-          'client_id_mismatch',
-          `client id must be "${service.id}" or start with "${service.id}-"`,
-        );
+      const wrongId = this.serviceClientIdProblem(service.id, clientId);
+      if (wrongId) return wrongId;
       const good =
         service.secret !== undefined
           ? sameSecret(secret, service.secret)
           : await this.checkHash(service.id, secret, service.secretHash ?? '');
-      return good
-        ? { ok: true, identity: { kind: 'service', id: service.id, role: service.role } }
-        : refuse(4, 'bad_secret', 'wrong secret');
+      return good ? { ok: true, identity: this.serviceIdentity(service.id) } : badSecret();
     }
 
     if (clientId !== username)
       return refuse(2, 'client_id_mismatch', 'client id must equal the device id (the username)');
-    if (!DEVICE_ID_PATTERN.test(clientId))
-      return refuse(2, 'client_id_invalid', `a device id must match ${DEVICE_ID_PATTERN.source}`);
-
-    const device = this.registry.devices.get(username);
-    if (device) {
-      return (await this.checkHash(device.id, secret, device.keyHash))
-        ? {
-            ok: true,
-            identity: {
-              kind: 'device',
-              id: device.id,
-              via: 'registered',
-              parks: [device.park],
-              sites: [device.site],
-              assetTypes: [device.assetType],
-            },
-          }
-        : refuse(4, 'bad_secret', 'wrong device key');
-    }
-
-    const groups = this.registry.groups.filter(
-      (g) => !g.devicePattern || g.devicePattern.test(username),
-    );
-    if (groups.length === 0)
-      return refuse(5, 'unknown_identity', `device "${username}" is not registered`);
-    for (const g of groups) {
-      if (sameSecret(secret, deriveDeviceKey(g.key, username)))
-        return {
-          ok: true,
-          identity: {
-            kind: 'device',
-            id: username,
-            via: g.id,
-            parks: g.parks,
-            sites: g.sites,
-            assetTypes: g.assetTypes,
-          },
-        };
-    }
-    return refuse(4, 'bad_secret', 'wrong device key');
+    const owner = this.ownerOf(clientId);
+    if ('returnCode' in owner) return { ok: false, refusal: owner };
+    const good =
+      owner.kind === 'registered'
+        ? await this.checkHash(clientId, secret, owner.device.keyHash)
+        : sameSecret(secret, deriveDeviceKey(owner.group.key, clientId));
+    return good ? { ok: true, identity: deviceIdentity(clientId, owner) } : badSecret();
   }
 
   /**
    * A client that presented a certificate the broker's CA signed, without a password: its
-   * common name is its id. The registry must still know it (a service account, a registered
-   * device, or a group whose device pattern covers it); the client-id rules are the same.
+   * common name is its device id. The registry must still know the device; the client-id rules
+   * are the same. Service accounts always log in with their secret.
    */
   authenticateCertificate(clientId: string, commonName: string, username?: string): AuthResult {
     if (username && username !== commonName)
@@ -162,51 +138,91 @@ export class AccessControl {
         'certificate_mismatch',
         `username must be the certificate's name "${commonName}"`,
       );
-    const service = this.registry.services.get(commonName);
-    if (service) {
-      if (clientId !== service.id && !clientId.startsWith(`${service.id}-`))
-        return refuse(
-          2,
-          'client_id_mismatch',
-          `client id must be "${service.id}" or start with "${service.id}-"`,
-        );
-      return { ok: true, identity: { kind: 'service', id: service.id, role: service.role } };
-    }
+    if (this.registry.services.has(commonName))
+      return refuse(4, 'no_credentials', 'service accounts log in with their secret');
     if (clientId !== commonName)
       return refuse(
         2,
         'client_id_mismatch',
         'client id must equal the device id (the certificate name)',
       );
-    if (!DEVICE_ID_PATTERN.test(clientId))
-      return refuse(2, 'client_id_invalid', `a device id must match ${DEVICE_ID_PATTERN.source}`);
-    const device = this.registry.devices.get(commonName);
-    if (device)
-      return {
-        ok: true,
-        identity: {
-          kind: 'device',
-          id: device.id,
-          via: 'registered',
-          parks: [device.park],
-          sites: [device.site],
-          assetTypes: [device.assetType],
-        },
-      };
-    const group = this.registry.groups.find(
-      (g) => !g.devicePattern || g.devicePattern.test(commonName),
+    const owner = this.ownerOf(clientId);
+    if ('returnCode' in owner) return { ok: false, refusal: owner };
+    return { ok: true, identity: deviceIdentity(clientId, owner) };
+  }
+
+  /**
+   * Whether an identity authenticated earlier still stands in this registry (after a reload):
+   * the same account or device, owned the same way, with the same rights and the same
+   * credential (a rotated group key or a new device key revokes it).
+   */
+  stillValid(identity: Identity): boolean {
+    if (identity.kind === 'service') {
+      const now = this.registry.services.has(identity.id)
+        ? this.serviceIdentity(identity.id)
+        : undefined;
+      return (
+        now !== undefined && now.role === identity.role && now.credential === identity.credential
+      );
+    }
+    const owner = this.ownerOf(identity.id);
+    if ('returnCode' in owner) return false;
+    const now = deviceIdentity(identity.id, owner);
+    return (
+      now.via === identity.via &&
+      now.credential === identity.credential &&
+      JSON.stringify([now.parks, now.sites, now.assetTypes]) ===
+        JSON.stringify([identity.parks, identity.sites, identity.assetTypes])
     );
-    if (!group) return refuse(5, 'unknown_identity', `device "${commonName}" is not registered`);
+  }
+
+  /**
+   * Who owns a device id: its registration, else the first enrolment group (in file order) whose
+   * pattern covers it — only that group's key is accepted for it, so the holder of one group's
+   * key cannot log in as (and take over the session of) another group's device. Ids reserved
+   * for service accounts (`{serviceId}` and `{serviceId}-…`) are never device ids.
+   */
+  private ownerOf(id: string): DeviceOwner | AuthRefusal {
+    if (!DEVICE_ID_PATTERN.test(id))
+      return {
+        returnCode: 2,
+        reason: 'client_id_invalid',
+        message: `a device id must match ${DEVICE_ID_PATTERN.source}`,
+      };
+    for (const service of this.registry.services.keys())
+      if (id === service || id.startsWith(`${service}-`))
+        return {
+          returnCode: 2,
+          reason: 'client_id_invalid',
+          message: `"${service}" and "${service}-…" are service accounts' client ids`,
+        };
+    const device = this.registry.devices.get(id);
+    if (device) return { kind: 'registered', device };
+    const group = this.registry.groups.find((g) => !g.devicePattern || g.devicePattern.test(id));
+    if (group) return { kind: 'group', group };
     return {
-      ok: true,
-      identity: {
-        kind: 'device',
-        id: commonName,
-        via: group.id,
-        parks: group.parks,
-        sites: group.sites,
-        assetTypes: group.assetTypes,
-      },
+      returnCode: 5,
+      reason: 'unknown_identity',
+      message: `device "${id}" is not registered`,
+    };
+  }
+
+  private serviceClientIdProblem(serviceId: string, clientId: string): AuthResult | undefined {
+    if (clientId === serviceId || clientId.startsWith(`${serviceId}-`)) return undefined;
+    return refuse(
+      2,
+      'client_id_mismatch',
+      `client id must be "${serviceId}" or start with "${serviceId}-"`,
+    );
+  }
+
+  private serviceIdentity(id: string): Identity & { kind: 'service' } {
+    const service = this.registry.services.get(id)!;
+    return {
+      kind: 'service',
+      id,
+      role: service.role,
+      credential: fingerprint(service.secretHash ?? service.secret ?? ''),
     };
   }
 
@@ -222,6 +238,16 @@ export class AccessControl {
       UP.has(parts[5] ?? '') &&
       this.deviceOwns(identity, parts)
     );
+  }
+
+  /**
+   * Whether a message on `topic` may be delivered to `identity` (a second check behind the
+   * subscription rules, for deliveries that bypass them, e.g. a session's stored queue).
+   */
+  mayReceive(identity: Identity, topic: string): boolean {
+    if (identity.kind === 'service')
+      return ROLE_RIGHTS[identity.role].subscribe.some((f) => topicMatches(f, topic));
+    return this.maySubscribe(identity, topic);
   }
 
   /** Whether `identity` may subscribe to `filter` (which may hold wildcards). */
@@ -262,10 +288,45 @@ export class AccessControl {
         (error, key) => (error ? reject(error) : resolve(key)),
       ),
     );
-    const good = actual.length === h.hash.length && actual.equals(h.hash);
+    const good = actual.length === h.hash.length && timingSafeEqual(actual, h.hash);
     if (good) this.verified.set(id, digest);
     return good;
   }
+}
+
+type DeviceOwner =
+  | { readonly kind: 'registered'; readonly device: RegisteredDevice }
+  | { readonly kind: 'group'; readonly group: EnrolmentGroup };
+
+function deviceIdentity(id: string, owner: DeviceOwner): Identity & { kind: 'device' } {
+  return owner.kind === 'registered'
+    ? {
+        kind: 'device',
+        id,
+        via: 'registered',
+        parks: [owner.device.park],
+        sites: [owner.device.site],
+        assetTypes: [owner.device.assetType],
+        credential: fingerprint(owner.device.keyHash),
+      }
+    : {
+        kind: 'device',
+        id,
+        via: owner.group.id,
+        parks: owner.group.parks,
+        sites: owner.group.sites,
+        assetTypes: owner.group.assetTypes,
+        credential: fingerprint(owner.group.key.toString('base64')),
+      };
+}
+
+/** A short, one-way fingerprint of a credential (never the credential itself). */
+function fingerprint(credential: string): string {
+  return createHash('sha256').update(credential).digest('base64url').slice(0, 16);
+}
+
+function badSecret(): AuthResult {
+  return refuse(4, 'bad_secret', 'wrong key or secret');
 }
 
 function refuse(
