@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { findBinary } from './binaries.js';
 import { freePort, waitFor } from './ports.js';
 
 export const INFLUXD_INSTALL_HINT =
@@ -12,12 +12,7 @@ export const INFLUXD_INSTALL_HINT =
 
 /** Finds the influxd binary: INFLUXD_BIN, the PATH, or Debian's /usr/bin. */
 export function findInfluxd(): string | undefined {
-  const candidates = [
-    process.env['INFLUXD_BIN'],
-    ...(process.env['PATH'] ?? '').split(delimiter).map((d) => join(d, 'influxd')),
-    '/usr/bin/influxd',
-  ];
-  return candidates.find((c): c is string => !!c && existsSync(c));
+  return findBinary('influxd', 'INFLUXD_BIN');
 }
 
 export interface InfluxdOptions {

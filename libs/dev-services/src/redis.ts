@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { findBinary } from './binaries.js';
 import { freePort, waitFor } from './ports.js';
 
 export const REDIS_INSTALL_HINT =
@@ -13,12 +13,7 @@ export const REDIS_INSTALL_HINT =
 
 /** Finds the redis-server binary: REDIS_SERVER_BIN, the PATH, or Debian's /usr/bin. */
 export function findRedisServer(): string | undefined {
-  const candidates = [
-    process.env['REDIS_SERVER_BIN'],
-    ...(process.env['PATH'] ?? '').split(delimiter).map((d) => join(d, 'redis-server')),
-    '/usr/bin/redis-server',
-  ];
-  return candidates.find((c): c is string => !!c && existsSync(c));
+  return findBinary('redis-server', 'REDIS_SERVER_BIN');
 }
 
 export interface RedisServerOptions {
