@@ -228,8 +228,7 @@ export class AccessControl {
 
   /** Whether `identity` may publish on `topic` (a concrete topic, no wildcards). */
   mayPublish(identity: Identity, topic: string): boolean {
-    if (identity.kind === 'service')
-      return ROLE_RIGHTS[identity.role].publish.some((f) => topicMatches(f, topic));
+    if (identity.kind === 'service') return matchesAny(ROLE_LEVELS[identity.role].publish, topic);
     const parts = topic.split('/');
     return (
       parts.length === 6 &&
@@ -245,8 +244,7 @@ export class AccessControl {
    * subscription rules, for deliveries that bypass them, e.g. a session's stored queue).
    */
   mayReceive(identity: Identity, topic: string): boolean {
-    if (identity.kind === 'service')
-      return ROLE_RIGHTS[identity.role].subscribe.some((f) => topicMatches(f, topic));
+    if (identity.kind === 'service') return matchesAny(ROLE_LEVELS[identity.role].subscribe, topic);
     return this.maySubscribe(identity, topic);
   }
 
@@ -339,10 +337,28 @@ function refuse(
 
 /** MQTT topic matching: does filter `f` match concrete topic `t`? */
 export function topicMatches(f: string, t: string): boolean {
-  const fp = f.split('/');
-  const tp = t.split('/');
+  return levelsMatch(f.split('/'), t.split('/'));
+}
+
+/** The roles' filters split into levels once (deliveries to a service are checked one by one). */
+const ROLE_LEVELS = Object.fromEntries(
+  Object.entries(ROLE_RIGHTS).map(([role, rights]) => [
+    role,
+    {
+      publish: rights.publish.map((f) => f.split('/')),
+      subscribe: rights.subscribe.map((f) => f.split('/')),
+    },
+  ]),
+) as Record<Role, { publish: string[][]; subscribe: string[][] }>;
+
+function matchesAny(filters: readonly (readonly string[])[], topic: string): boolean {
+  const tp = topic.split('/');
+  return filters.some((fp) => levelsMatch(fp, tp));
+}
+
+function levelsMatch(fp: readonly string[], tp: readonly string[]): boolean {
   // [MQTT-4.7.2-1]: wildcards at the first level do not match `$` topics.
-  if ((fp[0] === '#' || fp[0] === '+') && t.startsWith('$')) return false;
+  if ((fp[0] === '#' || fp[0] === '+') && tp[0]?.startsWith('$')) return false;
   for (let i = 0; i < fp.length; i++) {
     if (fp[i] === '#') return true;
     if (i >= tp.length) return false;
