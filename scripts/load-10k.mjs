@@ -19,7 +19,8 @@ const devices = process.env.DEVICES ?? '10000';
 const rate = process.env.RATE ?? '0.5';
 const duration = process.env.DURATION ?? '60s';
 const influx = await startInfluxd();
-const [mqtt, ws, brokerHttp, ingestionHttp] = [
+const [mqtt, ws, brokerHttp, ingestionHttp, link] = [
+  await freePort(),
   await freePort(),
   await freePort(),
   await freePort(),
@@ -41,10 +42,11 @@ start('apps/broker/dist/main.js', {
   MQTT_PORT: String(mqtt),
   MQTT_WS_PORT: String(ws),
   HTTP_PORT: String(brokerHttp),
+  INGEST_LINK_PORT: String(link),
 });
 await waitFor('broker', async () => (await fetch(`http://127.0.0.1:${brokerHttp}/health`)).ok);
 start('apps/ingestion/dist/main.js', {
-  MQTT_URL: `mqtt://127.0.0.1:${mqtt}`,
+  INGEST_LINK_URL: `mqtt://127.0.0.1:${link}`,
   MQTT_USERNAME: ingestionLogin.username,
   MQTT_PASSWORD: ingestionLogin.password,
   INFLUX_URL: influx.url,

@@ -16,6 +16,7 @@ const cfg = {
   mqttPort: Number(env.MQTT_PORT ?? 1883),
   wsPort: Number(env.MQTT_WS_PORT ?? 8083),
   brokerHttp: Number(env.BROKER_HTTP_PORT ?? 9101),
+  linkPort: Number(env.INGEST_LINK_PORT ?? 1884),
   ingestionHttp: Number(env.INGESTION_HTTP_PORT ?? 9102),
   scenario: env.SIM_SCENARIO ?? 'science-city-demo',
   // History to upload before the live run (park-sim backfill --duration: 30m, 2h, …); 0 = none.
@@ -177,6 +178,7 @@ try {
     ['MQTT', cfg.mqttPort],
     ['MQTT over WebSocket', cfg.wsPort],
     ['broker HTTP', cfg.brokerHttp],
+    ['ingest link', cfg.linkPort],
     ['ingestion HTTP', cfg.ingestionHttp],
   ]) {
     if (!(await portFree(port)))
@@ -208,6 +210,7 @@ try {
     MQTT_PORT: String(cfg.mqttPort),
     MQTT_WS_PORT: String(cfg.wsPort),
     HTTP_PORT: String(cfg.brokerHttp),
+    INGEST_LINK_PORT: String(cfg.linkPort),
   });
   await waitHealthy('broker', `http://127.0.0.1:${cfg.brokerHttp}/health`);
   console.log(
@@ -215,7 +218,7 @@ try {
   );
 
   start('ingestion', ['apps/ingestion/dist/main.js'], {
-    MQTT_URL: `mqtt://127.0.0.1:${cfg.mqttPort}`,
+    INGEST_LINK_URL: `mqtt://127.0.0.1:${cfg.linkPort}`,
     MQTT_USERNAME: env.MQTT_USERNAME ?? ingestionLogin.username,
     MQTT_PASSWORD: env.MQTT_PASSWORD ?? secrets.PARKPULSE_INGESTION_SECRET,
     INFLUX_URL: influx.url,

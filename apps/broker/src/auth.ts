@@ -19,12 +19,10 @@ export class BrokerAuth {
     private access: AccessControl,
     registry: Registry,
     private readonly log: (line: string) => void,
-    /** Whether a client may connect yet (the startup gate); asked after its credentials passed. */
-    private readonly admits: (client: Client, identity: Identity) => boolean,
   ) {
     this.connectRefused = new Counter({
       name: 'parkpulse_broker_connect_refused_total',
-      help: 'CONNECTs refused, by reason (no_credentials, unknown_identity, bad_secret, client_id_mismatch, starting)',
+      help: 'CONNECTs refused, by reason (no_credentials, unknown_identity, bad_secret, client_id_mismatch, …)',
       labelNames: ['reason'],
       registers: [registry],
     });
@@ -142,8 +140,6 @@ export class BrokerAuth {
           const will = (client as Client & { _will?: { topic?: string } })._will;
           if (will?.topic !== undefined && !this.access.mayPublish(identity, will.topic))
             return refuse(5, 'will_not_allowed', `last will on "${clip(will.topic)}" not allowed`);
-          if (!this.admits(client, identity))
-            return refuse(3, 'starting', 'broker starting: waiting for the ingestion session');
           this.identities.set(client, identity);
           done(null, true);
         },

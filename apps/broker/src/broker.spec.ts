@@ -4,6 +4,8 @@ import { AccessControl, deriveDeviceKey, newGroupKey, parseRegistry } from '@par
 import { ConfigError } from '@parkpulse/config';
 import { STATS_TOPIC_PREFIX, WS_PATH, startBroker, type RunningBroker } from './broker.js';
 import { loadConfig, type BrokerConfig } from './config.js';
+import { DEFAULT_DISPATCHER_CONFIG } from './capture/dispatcher.js';
+import { LINK_TOPIC, LinkSession, decodeBatch, type LinkMessage } from '@parkpulse/ingest-link';
 
 const GROUP_KEY = newGroupKey();
 const access = new AccessControl(
@@ -33,8 +35,7 @@ function unitConfig(overrides: Partial<BrokerConfig>): BrokerConfig {
     httpPort: 0,
     connectTimeoutMs: 5000,
     statsIntervalMs: 0,
-    ingestClientIds: [],
-    startupGateMs: 0,
+    ingestLink: { host: '127.0.0.1', port: 0, dispatcher: DEFAULT_DISPATCHER_CONFIG },
     registryFile: '(in memory)',
     plaintext: true,
     ...overrides,
@@ -73,6 +74,13 @@ describe('broker over TCP and WebSocket', () => {
 
   beforeAll(async () => {
     broker = await startBroker(unitConfig({ statsIntervalMs: 200 }), undefined, access);
+    // An ingestion instance that acknowledges every batch at once (MQTT.js, a foreign client).
+    const link = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.ports.link}`, {
+      ...login('ing-1'),
+      reconnectPeriod: 0,
+    });
+    await link.subscribeAsync(LINK_TOPIC, { qos: 1 });
+    clients.push(link);
   });
 
   afterAll(async () => {
@@ -102,7 +110,7 @@ describe('broker over TCP and WebSocket', () => {
 
   it('keeps QoS-1 messages for an offline persistent session and delivers them on return', async () => {
     const first = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.ports.mqtt}`, {
-      ...login('ing'),
+      ...login('obs'),
       clean: false,
       reconnectPeriod: 0,
     });
@@ -111,11 +119,11 @@ describe('broker over TCP and WebSocket', () => {
     const pub = await client(`mqtt://127.0.0.1:${broker.ports.mqtt}`, 'a1');
     for (let i = 0; i < 5; i++)
       await pub.publishAsync('parks/science-city/f1/agv/a1/telemetry', `m${i}`, { qos: 1 });
-    const back = await client(`mqtt://127.0.0.1:${broker.ports.mqtt}`, 'ing-2');
+    const back = await client(`mqtt://127.0.0.1:${broker.ports.mqtt}`, 'obs-2');
     await back.endAsync();
     const received: string[] = [];
     const again = mqtt.connect(`mqtt://127.0.0.1:${broker.ports.mqtt}`, {
-      ...login('ing'),
+      ...login('obs'),
       clean: false,
       reconnectPeriod: 0,
     });
@@ -156,34 +164,168 @@ describe('broker over TCP and WebSocket', () => {
   });
 });
 
-describe('startup gate', () => {
-  it('refuses devices (CONNACK 3) until the ingestion has subscribed', async () => {
-    const broker = await startBroker(
-      unitConfig({ id: 'gate', ingestClientIds: ['ing'], startupGateMs: 10_000 }),
-      undefined,
-      access,
+
+/** An ingestion instance on the link that acknowledges a batch only when told. */
+async function linkClient(port: number, clientId: string, autoAck = false) {
+  const batches: { messages: LinkMessage[]; ack: () => void }[] = [];
+  const session = new LinkSession(
+    {
+      url: `mqtt://127.0.0.1:${port}`,
+      ...login(clientId),
+      keepaliveS: 10,
+      subscriptions: [LINK_TOPIC],
+    },
+    {
+      message: (m) => {
+        batches.push({ messages: decodeBatch(m.payload), ack: m.ack });
+        if (autoAck) m.ack();
+      },
+    },
+  );
+  await session.start();
+  const messages = () => batches.flatMap((b) => b.messages);
+  return { session, batches, messages };
+}
+
+describe('capture: a PUBACK means stored', () => {
+  let broker: RunningBroker;
+  const open: MqttClient[] = [];
+  const sessions: LinkSession[] = [];
+  const url = () => `mqtt://127.0.0.1:${broker.ports.mqtt}`;
+
+  beforeAll(async () => {
+    broker = await startBroker(unitConfig({ id: 'capture' }), undefined, access);
+  });
+  afterAll(async () => {
+    await Promise.all(open.map((c) => c.endAsync(true)));
+    await Promise.all(sessions.map((s) => s.stop()));
+    await broker?.close();
+  });
+  async function device(id: string): Promise<MqttClient> {
+    const c = await mqtt.connectAsync(url(), { ...login(id), reconnectPeriod: 0 });
+    open.push(c);
+    return c;
+  }
+
+  it('holds the device PUBACK and the delivery to observers until the batch is acknowledged', async () => {
+    const ing = await linkClient(broker.ports.link, 'ing-hold');
+    sessions.push(ing.session);
+    const observer = await mqtt.connectAsync(url(), { ...login('obs-hold'), reconnectPeriod: 0 });
+    open.push(observer);
+    await observer.subscribeAsync('parks/#', { qos: 1 });
+    const seen: string[] = [];
+    observer.on('message', (_t, p) => seen.push(p.toString()));
+    const dev = await device('hold-1');
+    const topic = 'parks/science-city/f1/cnc_machine/hold-1/telemetry';
+    const before = Date.now();
+    let acked = false;
+    const published = dev.publishAsync(topic, '{"seq":1}', { qos: 1 }).then(() => (acked = true));
+    await expect.poll(() => ing.batches.length).toBe(1);
+    expect(ing.messages()).toEqual([
+      {
+        topic,
+        payload: Buffer.from('{"seq":1}'),
+        qos: 1,
+        retain: false,
+        will: false,
+        clientId: 'hold-1',
+        receivedAt: expect.any(Number),
+      },
+    ]);
+    expect(ing.messages()[0]!.receivedAt).toBeGreaterThanOrEqual(before);
+    // Not stored yet: no PUBACK, and no observer has it (a round trip's worth of waiting).
+    await new Promise((r) => setTimeout(r, 200));
+    expect(acked).toBe(false);
+    expect(seen).toEqual([]);
+    expect(broker.dispatcher.pending.messages).toBe(1);
+    ing.batches[0]!.ack();
+    await published;
+    await expect.poll(() => seen).toEqual(['{"seq":1}']);
+    expect(broker.dispatcher.pending.messages).toBe(0);
+    await ing.session.stop();
+  });
+
+  it('sends an unacknowledged batch again when the instance comes back, and QoS 0 the same way', async () => {
+    const first = await linkClient(broker.ports.link, 'ing-back');
+    const dev = await device('back-1');
+    const topic = 'parks/science-city/f1/agv/back-1/telemetry';
+    const published = [1, 2, 3].map((seq) =>
+      dev.publishAsync(topic, `{"seq":${seq}}`, { qos: seq === 3 ? 0 : 1 }),
     );
-    const url = `mqtt://127.0.0.1:${broker.ports.mqtt}`;
-    try {
-      const refused = await mqtt
-        .connectAsync(url, { ...login('device-1'), reconnectPeriod: 0 })
+    await expect.poll(() => first.messages().length).toBe(3);
+    // A crash: nothing acknowledged (a session's socket is private: stop reading, then cut it).
+    (first.session as unknown as { socket: { destroy(): void } }).socket.destroy();
+    void first.session.stop();
+    await expect.poll(() => broker.dispatcher.attached.includes('ing-back')).toBe(false);
+    const second = await linkClient(broker.ports.link, 'ing-back');
+    sessions.push(second.session);
+    await expect.poll(() => second.messages().length).toBe(3);
+    expect(second.messages().map((m) => [m.payload.toString(), m.qos])).toEqual([
+      ['{"seq":1}', 1],
+      ['{"seq":2}', 1],
+      ['{"seq":3}', 0],
+    ]);
+    for (const b of second.batches) b.ack();
+    await Promise.all(published);
+    await second.session.stop();
+  });
+
+  it('gives each device to exactly one of two instances, and moves them when one leaves', async () => {
+    await expect.poll(() => broker.dispatcher.attached).toEqual([]);
+    const a = await linkClient(broker.ports.link, 'ing-a', true);
+    const b = await linkClient(broker.ports.link, 'ing-b', true);
+    sessions.push(b.session);
+    const ids = Array.from({ length: 16 }, (_, i) => `part-${i}`);
+    const devices = await Promise.all(ids.map((id) => device(id)));
+    const send = (round: number) =>
+      Promise.all(
+        devices.map((d, i) =>
+          d.publishAsync(`parks/science-city/f1/agv/${ids[i]}/telemetry`, `${round}`, { qos: 1 }),
+        ),
+      );
+    await send(1);
+    await send(2);
+    const owners = (id: string) =>
+      [a, b].filter((l) => l.messages().some((m) => m.clientId === id)).length;
+    for (const id of ids) expect(owners(id), id).toBe(1);
+    expect(a.messages().length).toBeGreaterThan(0);
+    expect(b.messages().length).toBeGreaterThan(0);
+    expect(a.messages().length + b.messages().length).toBe(32);
+    await a.session.stop();
+    await expect.poll(() => broker.dispatcher.attached.includes('ing-a')).toBe(false);
+    const before = b.messages().length;
+    await send(3);
+    expect(b.messages().length - before).toBe(16);
+    await b.session.stop();
+  });
+
+  it('captures a misspelt channel under the device path instead of disconnecting', async () => {
+    const ing = await linkClient(broker.ports.link, 'ing-typo');
+    sessions.push(ing.session);
+    const dev = await device('typo-1');
+    const acked = dev.publishAsync('parks/science-city/f1/agv/typo-1/telemetri', '{}', { qos: 1 });
+    await expect.poll(() => ing.batches.length).toBe(1);
+    expect(ing.messages()[0]!.topic).toBe('parks/science-city/f1/agv/typo-1/telemetri');
+    ing.batches[0]!.ack();
+    await acked;
+    expect(dev.connected).toBe(true);
+    await ing.session.stop();
+  });
+
+  it('lets only ingestion accounts attach', async () => {
+    const attempt = (clientId: string, password?: string) =>
+      mqtt
+        .connectAsync(`mqtt://127.0.0.1:${broker.ports.link}`, {
+          ...login(clientId),
+          ...(password ? { password } : {}),
+          reconnectPeriod: 0,
+        })
         .then(
-          (c) => (void c.end(true), 'accepted'),
+          (c) => (void c.end(true), 0),
           (e: { code?: number }) => e.code,
         );
-      expect(refused).toBe(3);
-      const ingestion = await mqtt.connectAsync(url, {
-        ...login('ing'),
-        clean: false,
-        reconnectPeriod: 0,
-      });
-      await ingestion.subscribeAsync('parks/#', { qos: 1 });
-      const device = await mqtt.connectAsync(url, { ...login('device-1'), reconnectPeriod: 0 });
-      expect(device.connected).toBe(true);
-      await device.endAsync();
-      await ingestion.endAsync();
-    } finally {
-      await broker.close();
-    }
+    expect(await attempt('obs-link')).toBe(5);
+    expect(await attempt('device-x')).toBe(5);
+    expect(await attempt('ing-x', 'wrong')).toBe(4);
   });
 });

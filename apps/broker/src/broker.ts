@@ -22,6 +22,9 @@ import { BrokerMetrics } from './metrics.js';
 import { BrokerLimits, DEFAULT_LIMITS, type LimitStats } from './limits.js';
 import { MEMORY_BACKENDS, createBackends, instanceId } from './backends.js';
 import { willsAfterPublishes } from './will-order.js';
+import { capturingAuthorizePublish } from './capture/capture.js';
+import { IngestDispatcher } from './capture/dispatcher.js';
+import { startLinkServer } from './capture/link-server.js';
 
 export const WS_PATH = '/mqtt';
 export const STATS_TOPIC_PREFIX = '$SYS/parkpulse/brokers';
@@ -37,7 +40,11 @@ export interface RunningBroker {
     readonly mqtts?: number;
     readonly wss?: number;
     readonly http: number;
+    /** The ingest link (ingestion instances attach here). */
+    readonly link: number;
   };
+  /** Captured messages waiting to be stored, and the ingest links attached. */
+  readonly dispatcher: IngestDispatcher;
   /**
    * Replaces the registry (e.g. after SIGHUP); clients whose entry no longer stands are
    * disconnected (returns how many).
@@ -70,14 +77,21 @@ export async function startBroker(
 ): Promise<RunningBroker> {
   const metrics = new BrokerMetrics();
   // Packet size, connections, publish rate, keep-alive, slow subscribers: see limits.ts.
-  const limits = new BrokerLimits(
-    config.limits ?? DEFAULT_LIMITS,
-    metrics,
+  const limits = new BrokerLimits(config.limits ?? DEFAULT_LIMITS, metrics, log);
+  const auth = new BrokerAuth(access, metrics.registry, log);
+  // Device publishes are captured before their PUBACK and carried to the ingestion in batches;
+  // the PUBACK leaves once they are stored (capture/).
+  const dispatcher = new IngestDispatcher(config.ingestLink.dispatcher, {
     log,
-    config.ingestClientIds,
-  );
-  const gate = new StartupGate(config.ingestClientIds, config.startupGateMs, log);
-  const auth = new BrokerAuth(access, metrics.registry, log, (client) => gate.admits(client.id));
+    backPressure: (on) => {
+      metrics.captureHeld.set(on ? 1 : 0);
+      limits.holdReads(on);
+    },
+    stored: (messages, oldestWaitMs) => {
+      metrics.captureStored.inc(messages);
+      metrics.captureBatchWait.observe(oldestWaitMs / 1000);
+    },
+  });
   // Memory (O(1) PUBACKs and backlog: persistence.ts, emitter.ts) or Redis: see backends.ts.
   const backends = await createBackends(config.backends ?? MEMORY_BACKENDS, log);
   // A last will never overtakes its client's acknowledged publishes: see will-order.ts.
@@ -96,7 +110,11 @@ export async function startBroker(
           done,
           certificateIdentity(client.req?.socket ?? client.conn),
         ),
-      authorizePublish: auth.authorizePublish,
+      authorizePublish: capturingAuthorizePublish(
+        auth.authorizePublish,
+        (client) => auth.identityOf(client),
+        dispatcher,
+      ),
       authorizeSubscribe: auth.authorizeSubscribe,
       // Called once per delivery to a subscriber: drops QoS-0 deliveries to a subscriber too far
       // behind (limits.ts), and the cheapest place to count messages out.
@@ -113,18 +131,14 @@ export async function startBroker(
     throw error;
   });
   metrics.observe(aedes);
+  metrics.observeCapture(dispatcher);
   limits.observe(aedes);
-  aedes.on('subscribe', (_subscriptions, client) => gate.subscribed(client.id));
   // Aedes emits 'error' for failures of its own (storing a subscription, publishing stored
   // wills); without a listener Node would end the process.
   (aedes as unknown as EventEmitter).on('error', (error: Error) => {
     metrics.clientErrors.inc();
     log(`broker error: ${error.message}`);
   });
-  // Sessions the persistence kept through a restart (Redis) take messages at once: no gate.
-  const kept = await backends.storedSessions(config.ingestClientIds);
-  if (kept.length > 0 && kept.length === config.ingestClientIds.length)
-    gate.open(`session of ${kept.join(', ')} kept in ${backends.description}`);
   aedes.on('clientError', (client, error) =>
     log(`client ${client?.id ?? '?'} error: ${error.message}`),
   );
@@ -175,6 +189,8 @@ export async function startBroker(
           status: ready ? 'ok' : 'down',
           broker: config.id,
           clients: aedes.connectedClients,
+          ingestLinks: dispatcher.attached.length,
+          waitingToBeStored: dispatcher.pending.messages,
         }),
       );
       return;
@@ -204,6 +220,19 @@ export async function startBroker(
       : {}),
     http: await listen(http, config.httpPort, config.host),
   };
+  const linkServer = await startLinkServer({
+    host: config.ingestLink.host,
+    port: config.ingestLink.port,
+    // TLS-only brokers speak TLS on the link too.
+    ...(tls && !config.plaintext ? { tls } : {}),
+    access: () => currentAccess,
+    dispatcher,
+    aedes,
+    log,
+    onPublishRefused: () => auth.publishRefused.inc(),
+  });
+  let currentAccess = access;
+  const allPorts = { ...ports, link: linkServer.port };
 
   const started = Date.now();
   const statsTimer =
@@ -221,15 +250,15 @@ export async function startBroker(
       ...limits.stats(),
       ...(await auth.stats()),
     };
+    const topic = `${STATS_TOPIC_PREFIX}/${config.id}/stats`;
+    const payload = Buffer.from(JSON.stringify(stats));
     aedes.publish(
-      {
-        cmd: 'publish',
-        topic: `${STATS_TOPIC_PREFIX}/${config.id}/stats`,
-        payload: Buffer.from(JSON.stringify(stats)),
-        qos: 0,
-        retain: false,
-        dup: false,
-      },
+      { cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false },
+      () => undefined,
+    );
+    // The ingestion writes them as platform_broker: they take the devices' way to storage.
+    dispatcher.capture(
+      { topic, payload, qos: 0, retain: false, will: false, clientId: '', receivedAt: stats.ts },
       () => undefined,
     );
   }
@@ -237,8 +266,10 @@ export async function startBroker(
   return {
     aedes,
     metrics,
-    ports,
+    ports: allPorts,
+    dispatcher,
     reloadRegistry(next) {
+      currentAccess = next;
       const clients = Object.values(
         (aedes as unknown as { clients: Record<string, Client> }).clients,
       );
@@ -247,21 +278,18 @@ export async function startBroker(
     async close() {
       if (statsTimer) clearInterval(statsTimer);
       limits.close();
-      gate.open('closing');
       // Stop accepting first; the servers finish closing once their connections are gone.
       const serversClosed = Promise.all(
         [tcp, wsHttp, mqtts, wssHttps, http].map((s) => (s ? closeServer(s) : Promise.resolve())),
       );
-      // Drain: read nothing more (no new PUBLISH is accepted, so no new PUBACK promises delivery),
-      // and give what was accepted — already acknowledged to its publisher — the time to leave
-      // the subscribers' socket buffers. Closing at once would drop those messages.
-      // Aedes reads through 'readable' events, so a stream's own pause() would not stop it:
-      // pause its clients instead (not in its typings, but part of its Client).
-      for (const client of Object.values(
-        (aedes as unknown as { clients: Record<string, { pause(): void }> }).clients,
-      )) {
-        client.pause();
-      }
+      // Stop taking: read nothing more from any client. Flush: what was captured gets stored
+      // and acknowledged to its devices while the ingestion links are still up (what is not by
+      // the deadline stays unacknowledged: its devices resend it). Then let the PUBACKs and the
+      // released messages leave the sockets' buffers; closing at once would drop them.
+      limits.holdReads(true);
+      const held = await dispatcher.drain(DRAIN_TIMEOUT_MS);
+      if (held > 0) log(`closing with ${held} captured message(s) not stored: their devices resend them`);
+      await sleep(20);
       const deadline = Date.now() + DRAIN_TIMEOUT_MS;
       while ([...connections].some((c) => c.writableLength > 0) && Date.now() < deadline)
         await sleep(20);
@@ -269,51 +297,11 @@ export async function startBroker(
       for (const wss of webSockets) for (const client of wss.clients) client.terminate();
       // Disconnects every MQTT client (persistent sessions keep their state in the persistence).
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await linkServer.close();
       await backends.close();
       await serversClosed;
     },
   };
-}
-
-/**
- * Holds devices back after a start until an ingestion session has subscribed (see
- * BrokerConfig.startupGateMs), so that nothing is published before anyone can store it.
- */
-class StartupGate {
-  private isOpen: boolean;
-  private readonly ready = new Set<string>();
-  private readonly timer: NodeJS.Timeout | undefined;
-
-  constructor(
-    private readonly ingestIds: readonly string[],
-    timeoutMs: number,
-    private readonly log: (line: string) => void,
-  ) {
-    this.isOpen = timeoutMs === 0 || ingestIds.length === 0;
-    if (!this.isOpen) {
-      this.timer = setTimeout(
-        () => this.open(`no ingestion subscribed within ${timeoutMs} ms`),
-        timeoutMs,
-      );
-      this.timer.unref();
-    }
-  }
-
-  admits(clientId: string): boolean {
-    return this.isOpen || this.ingestIds.includes(clientId);
-  }
-
-  subscribed(clientId: string): void {
-    if (!this.isOpen && this.ingestIds.includes(clientId))
-      this.open(`ingestion ${clientId} subscribed`);
-  }
-
-  open(why: string): void {
-    if (this.isOpen) return;
-    this.isOpen = true;
-    clearTimeout(this.timer);
-    this.log(`accepting all clients: ${why}`);
-  }
 }
 
 function sleep(ms: number): Promise<void> {

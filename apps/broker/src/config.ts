@@ -3,6 +3,8 @@ import { ConfigError, env, parseEnv } from '@parkpulse/config';
 import { z } from 'zod';
 import { BACKEND_ENV, backendConfig, type BackendConfig } from './backends.js';
 import { LIMITS_ENV, limitsFromEnv, type LimitsConfig } from './limits.js';
+import { DEFAULT_LINK_PORT } from '@parkpulse/ingest-link';
+import { DEFAULT_DISPATCHER_CONFIG, type DispatcherConfig } from './capture/dispatcher.js';
 
 const schema = z.object({
   BROKER_ID: z
@@ -15,8 +17,13 @@ const schema = z.object({
   HTTP_PORT: env.port(9101),
   CONNECT_TIMEOUT_MS: env.int(30_000, 1000),
   STATS_INTERVAL_MS: env.int(10_000, 0),
-  INGEST_CLIENT_IDS: env.list('parkpulse-ingestion'),
-  STARTUP_GATE_MS: env.int(30_000, 0),
+  INGEST_LINK_HOST: z.string().default(''),
+  INGEST_LINK_PORT: env.port(DEFAULT_LINK_PORT),
+  INGEST_LINK_WINDOW: env.int(DEFAULT_DISPATCHER_CONFIG.window, 1),
+  INGEST_BATCH_MAX_MESSAGES: env.int(DEFAULT_DISPATCHER_CONFIG.maxBatchMessages, 1),
+  INGEST_BATCH_MAX_BYTES: env.int(DEFAULT_DISPATCHER_CONFIG.maxBatchBytes, 1024),
+  CAPTURE_MAX_PENDING_MESSAGES: env.int(DEFAULT_DISPATCHER_CONFIG.maxPendingMessages, 1),
+  CAPTURE_MAX_PENDING_BYTES: env.int(DEFAULT_DISPATCHER_CONFIG.maxPendingBytes, 1024),
   REGISTRY_FILE: z.string().min(1).default('deploy/registry/registry.yaml'),
   MQTT_PLAINTEXT: env.bool(true),
   MQTTS_PORT: env.port(8883),
@@ -43,13 +50,14 @@ export interface BrokerConfig {
   /** How often the broker publishes its figures on `$SYS/parkpulse/brokers/{id}/stats`; 0 = never. */
   readonly statsIntervalMs: number;
   /**
-   * Client ids of the ingestion's sessions. After a start, other clients are refused (CONNACK 3,
-   * server unavailable) until all of them have subscribed, or `startupGateMs` has passed: with
-   * in-memory persistence a restarted broker has no session to queue messages for, so devices
-   * that came back first would publish into the void. 0 disables the gate.
+   * The ingest link: where ingestion instances attach (`host` defaults to the MQTT host; 0 picks
+   * a free port) and how captured messages are batched and bounded (capture/dispatcher.ts).
    */
-  readonly ingestClientIds: readonly string[];
-  readonly startupGateMs: number;
+  readonly ingestLink: {
+    readonly host: string;
+    readonly port: number;
+    readonly dispatcher: DispatcherConfig;
+  };
   /**
    * Packet size, connections, publish rate, keep-alive, slow subscribers (limits.ts); the defaults
    * when absent.
@@ -90,8 +98,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): BrokerConfi
     httpPort: e.HTTP_PORT,
     connectTimeoutMs: e.CONNECT_TIMEOUT_MS,
     statsIntervalMs: e.STATS_INTERVAL_MS,
-    ingestClientIds: e.INGEST_CLIENT_IDS,
-    startupGateMs: e.STARTUP_GATE_MS,
+    ingestLink: {
+      host: e.INGEST_LINK_HOST || e.MQTT_HOST,
+      port: e.INGEST_LINK_PORT,
+      dispatcher: {
+        window: e.INGEST_LINK_WINDOW,
+        maxBatchMessages: e.INGEST_BATCH_MAX_MESSAGES,
+        maxBatchBytes: e.INGEST_BATCH_MAX_BYTES,
+        maxPendingMessages: e.CAPTURE_MAX_PENDING_MESSAGES,
+        maxPendingBytes: e.CAPTURE_MAX_PENDING_BYTES,
+      },
+    },
     limits: limitsFromEnv(e),
     registryFile: e.REGISTRY_FILE,
     plaintext: e.MQTT_PLAINTEXT,

@@ -313,6 +313,8 @@ class Guard {
   wake: NodeJS.Timeout | undefined;
   /** QoS-0 deliveries dropped since the subscriber last kept up. */
   shedInEpisode = 0;
+  /** Left unread while the broker holds reads (too much waits to be stored). */
+  held = false;
   /** Aedes is parsing what the last read returned (synchronously); `deferred`: it asked for more. */
   parsing = false;
   deferred = false;
@@ -344,6 +346,7 @@ export class BrokerLimits {
   private readonly guards = new Map<Duplex, Guard>();
   private refusing = 0;
   private throttledNow = 0;
+  private readsHeld = false;
   private readonly wakeTokens: number;
   private logLines = 0;
   private logWindowStart = 0;
@@ -455,6 +458,21 @@ export class BrokerLimits {
     };
   }
 
+  /**
+   * Back-pressure from storage: while on, no connection's bytes are handed to Aedes (they wait in
+   * the socket; TCP pushes back into the clients). Off: every connection left unread is read.
+   */
+  holdReads(on: boolean): void {
+    if (this.readsHeld === on) return;
+    this.readsHeld = on;
+    if (on) return;
+    for (const guard of this.guards.values()) {
+      if (!guard.held || guard.closed) continue;
+      guard.held = false;
+      guard.stream.emit('readable');
+    }
+  }
+
   /** Stops the timers of throttled clients (the broker is closing). */
   close(): void {
     for (const g of this.guards.values()) clearTimeout(g.wake);
@@ -510,6 +528,10 @@ export class BrokerLimits {
 
   /** The bytes Aedes may parse now: within its rate, a share per read, no oversized packet. */
   private take(guard: Guard, read: Read, size: number | undefined): unknown {
+    if (this.readsHeld) {
+      guard.held = true;
+      return null;
+    }
     const now = this.now();
     const bucket = guard.bucket;
     let budget = MAX_PUBLISHES_PER_READ;

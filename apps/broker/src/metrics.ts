@@ -1,5 +1,6 @@
 import type { Aedes } from 'aedes';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { IngestDispatcher } from './capture/dispatcher.js';
 
 /** The broker's Prometheus figures, fed by Aedes events and hooks (never per-message logs). */
 export class BrokerMetrics {
@@ -79,8 +80,53 @@ export class BrokerMetrics {
     registers: [this.registry],
   });
 
+  readonly captureStored = new Counter({
+    name: 'parkpulse_broker_capture_stored_total',
+    help: 'Captured device messages the ingestion acknowledged as stored (their PUBACKs released)',
+    registers: [this.registry],
+  });
+  readonly captureHeld = new Gauge({
+    name: 'parkpulse_broker_capture_reads_held',
+    help: '1 while reading devices is paused because too many captured messages wait to be stored',
+    registers: [this.registry],
+  });
+  readonly captureBatchWait = new Histogram({
+    name: 'parkpulse_broker_capture_wait_seconds',
+    help: 'Per acknowledged batch: how long its oldest message waited from capture to stored',
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'parkpulse_broker_' });
+  }
+
+  /** The dispatcher's state, read when scraped. */
+  observeCapture(dispatcher: IngestDispatcher): void {
+    new Gauge({
+      name: 'parkpulse_broker_capture_pending_messages',
+      help: 'Captured device messages waiting to be stored (queued or in a batch in flight)',
+      registers: [this.registry],
+      collect() {
+        this.set(dispatcher.pending.messages);
+      },
+    });
+    new Gauge({
+      name: 'parkpulse_broker_capture_pending_bytes',
+      help: 'Bytes of the captured device messages waiting to be stored',
+      registers: [this.registry],
+      collect() {
+        this.set(dispatcher.pending.bytes);
+      },
+    });
+    new Gauge({
+      name: 'parkpulse_broker_ingest_links',
+      help: 'Ingestion instances attached to this broker node',
+      registers: [this.registry],
+      collect() {
+        this.set(dispatcher.attached.length);
+      },
+    });
   }
 
   /** Counts what the broker does. Forwarded messages are counted by the forward hook in broker.ts. */

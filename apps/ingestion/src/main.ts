@@ -15,5 +15,5 @@ const app = await NestFactory.create(AppModule.forRoot(config), {
 app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
 await app.listen(config.httpPort, '0.0.0.0');
 new Logger('Ingestion').log(
-  `http :${config.httpPort} (/health, /metrics); ${JSON.stringify(maskSecrets({ mqtt: config.mqtt.url, clientId: config.mqtt.clientId, influx: config.influx.url, api: config.influx.api, database: config.influx.database, INFLUX_PASSWORD: config.influx.password, INFLUX_TOKEN: config.influx.token }))}`,
+  `http :${config.httpPort} (/health, /metrics); ${JSON.stringify(maskSecrets({ link: config.link.url, clientId: config.link.clientId, influx: config.influx.url, api: config.influx.api, database: config.influx.database, INFLUX_PASSWORD: config.influx.password, INFLUX_TOKEN: config.influx.token }))}`,
 );

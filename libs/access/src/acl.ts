@@ -3,7 +3,6 @@ import {
   DEAD_LETTER_TOPIC_ROOT,
   DEVICE_ID_PATTERN,
   TOPIC_ROOT,
-  UP_CHANNELS,
 } from '@parkpulse/telemetry';
 import { deriveDeviceKey, parseSecretHash, sameSecret } from './keys.js';
 import {
@@ -60,9 +59,10 @@ export type AuthResult =
 export const ROLE_RIGHTS: Readonly<
   Record<Role, { readonly publish: readonly string[]; readonly subscribe: readonly string[] }>
 > = {
+  // The ingestion takes device messages over the broker's ingest link, not by subscribing.
   ingestion: {
     publish: [`${DEAD_LETTER_TOPIC_ROOT}/#`],
-    subscribe: [`${TOPIC_ROOT}/#`, '$SYS/parkpulse/brokers/+/stats'],
+    subscribe: [],
   },
   observer: {
     publish: [],
@@ -74,15 +74,18 @@ export const ROLE_RIGHTS: Readonly<
   },
 };
 
-const UP: ReadonlySet<string> = new Set(UP_CHANNELS);
+/** The one channel that flows to a device. */
+const DOWN_CHANNEL = 'cmd';
 
 /**
  * Authentication and authorisation over a registry (DESIGN.md "Security"):
  * - username = device id or service account id, password = device key or account secret;
  * - a device's client id must equal its id; a service account's must be its id or start
  *   with `{id}-` (several connections of one account);
- * - a device publishes only `parks/{park}/{site}/{assetType}/{itsId}/{telemetry|status|event}`
- *   within its enrolment, and subscribes only to its own `…/cmd`;
+ * - a device publishes only under its own `parks/{park}/{site}/{assetType}/{itsId}/…` within its
+ *   enrolment (the up channels; a misspelt channel or extra level under its own path is let
+ *   through to become a dead letter that says why), never on its own `…/cmd`, and subscribes only
+ *   to its own `…/cmd`;
  * - service accounts do what their role allows (ROLE_RIGHTS).
  */
 export class AccessControl {
@@ -231,10 +234,11 @@ export class AccessControl {
     if (identity.kind === 'service') return matchesAny(ROLE_LEVELS[identity.role].publish, topic);
     const parts = topic.split('/');
     return (
-      parts.length === 6 &&
+      parts.length >= 6 &&
       parts[0] === TOPIC_ROOT &&
       parts[4] === identity.id &&
-      UP.has(parts[5] ?? '') &&
+      // Its own command channel is the operators' to publish on.
+      !(parts.length === 6 && parts[5] === DOWN_CHANNEL) &&
       this.deviceOwns(identity, parts)
     );
   }

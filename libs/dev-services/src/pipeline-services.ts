@@ -20,6 +20,8 @@ export interface PipelineServices {
   readonly broker: ServiceProcess;
   readonly ingestion: ServiceProcess;
   readonly mqttPort: number;
+  /** The broker's ingest link (more ingestion instances can attach here). */
+  readonly linkPort: number;
   /** Base URL of the ingestion's /health and /metrics. */
   readonly ingestionHttp: string;
   /** Stops the ingestion, then the broker (SIGTERM: graceful). */
@@ -35,7 +37,8 @@ const profiling = (dir: string | undefined, name: string) =>
  * start, both are killed and the error is thrown (wrap in `retryOnPortClash` for fresh ports).
  */
 export async function startPipelineServices(o: PipelineServicesOptions): Promise<PipelineServices> {
-  const [mqttPort, wsPort, brokerHttp, ingestionHttp] = [
+  const [mqttPort, wsPort, brokerHttp, ingestionHttp, linkPort] = [
+    await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
@@ -50,6 +53,7 @@ export async function startPipelineServices(o: PipelineServicesOptions): Promise
       MQTT_PORT: String(mqttPort),
       MQTT_WS_PORT: String(wsPort),
       HTTP_PORT: String(brokerHttp),
+      INGEST_LINK_PORT: String(linkPort),
       ...devSecretsEnv(o.root),
       ...o.brokerEnv,
     },
@@ -63,7 +67,7 @@ export async function startPipelineServices(o: PipelineServicesOptions): Promise
     'ingestion',
     join(o.root, 'apps/ingestion/dist/main.js'),
     {
-      MQTT_URL: `mqtt://127.0.0.1:${mqttPort}`,
+      INGEST_LINK_URL: `mqtt://127.0.0.1:${linkPort}`,
       INFLUX_URL: o.influxUrl,
       INFLUX_API: 'v1',
       INFLUX_DATABASE: 'telemetry',
@@ -89,6 +93,7 @@ export async function startPipelineServices(o: PipelineServicesOptions): Promise
     broker,
     ingestion,
     mqttPort,
+    linkPort,
     ingestionHttp: `http://127.0.0.1:${ingestionHttp}`,
     async stop() {
       await ingestion.stop();

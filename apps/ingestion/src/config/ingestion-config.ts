@@ -5,10 +5,10 @@ import { DEFAULT_INFLUX_CONFIG, type InfluxConfig } from '@parkpulse/influx';
 import {
   DEFAULT_LIMITS,
   DEFAULT_PRESENCE_RULES,
-  TOPIC_ROOT,
   type ContractLimits,
   type PresenceRules,
 } from '@parkpulse/telemetry';
+import { DEFAULT_LINK_PORT } from '@parkpulse/ingest-link';
 import { z } from 'zod';
 
 const schema = z.object({
@@ -17,17 +17,14 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9_.-]{1,64}$/)
     .default(hostname().replace(/[^A-Za-z0-9_.-]/g, '') || 'ingestion'),
   HTTP_PORT: env.port(9102),
-  MQTT_URL: z
+  INGEST_LINK_URL: z
     .string()
     .regex(/^mqtts?:\/\/[^/]+$/, 'must look like mqtt://host:port or mqtts://host:port')
-    .default('mqtt://127.0.0.1:1883'),
-  MQTT_CLIENT_ID: z.string().min(1).max(64).default('parkpulse-ingestion'),
+    .default(`mqtt://127.0.0.1:${DEFAULT_LINK_PORT}`),
+  MQTT_CLIENT_ID: z.string().min(1).max(64).optional(),
   MQTT_USERNAME: z.string().default(''),
   MQTT_PASSWORD: z.string().default(''),
   MQTT_KEEPALIVE_S: env.int(30, 5),
-  // `parks/#` rather than the three channel filters: a topic that misses the contract's shape
-  // then becomes a dead letter that says so, instead of silence.
-  INGEST_TOPICS: env.list(`${TOPIC_ROOT}/#,$SYS/parkpulse/brokers/+/stats`),
   INFLUX_URL: z.url().default(DEFAULT_INFLUX_CONFIG.url),
   INFLUX_API: z.enum(['v1', 'v2']).default(DEFAULT_INFLUX_CONFIG.api),
   INFLUX_DATABASE: z.string().min(1).default(DEFAULT_INFLUX_CONFIG.database),
@@ -41,10 +38,7 @@ const schema = z.object({
   INFLUX_TIMEOUT_MS: env.int(DEFAULT_INFLUX_CONFIG.timeoutMs, 100),
   INFLUX_GZIP_THRESHOLD: env.int(DEFAULT_INFLUX_CONFIG.gzipThreshold),
   BATCH_MAX_POINTS: env.int(5000, 1),
-  BATCH_FLUSH_MS: env.int(50, 1),
   WRITE_CONCURRENCY: env.int(2, 1),
-  MAX_PENDING_MESSAGES: env.int(20_000, 1),
-  MAX_QUEUED_POINTS: env.int(200_000, 1),
   MAX_PAYLOAD_BYTES: env.int(DEFAULT_LIMITS.maxPayloadBytes, 64),
   MAX_BATCH_SAMPLES: env.int(DEFAULT_LIMITS.maxBatchSamples, 1),
   TS_MAX_PAST_MS: env.int(DEFAULT_LIMITS.maxPastMs),
@@ -65,22 +59,18 @@ const schema = z.object({
 export interface IngestionConfig {
   readonly instanceId: string;
   readonly httpPort: number;
-  readonly mqtt: {
+  /** The broker's ingest link (see @parkpulse/ingest-link) and this instance's credentials. */
+  readonly link: {
     readonly url: string;
+    /** `{username}-{INSTANCE_ID}` unless set: unique per instance (the broker partitions by it). */
     readonly clientId: string;
     readonly username: string;
     readonly password: string;
     readonly keepaliveS: number;
-    readonly topics: readonly string[];
-    /** Unacknowledged messages held before the consumer stops reading (back-pressure). */
-    readonly maxPending: number;
-    /** Points queued for InfluxDB before the consumer stops reading (back-pressure). */
-    readonly maxQueuedPoints: number;
   };
   readonly influx: InfluxConfig & { readonly createDatabase: boolean };
   readonly batch: {
     readonly maxPoints: number;
-    readonly flushMs: number;
     readonly concurrency: number;
   };
   readonly limits: ContractLimits;
@@ -107,15 +97,12 @@ export function loadIngestionConfig(source: NodeJS.ProcessEnv = process.env): In
   return {
     instanceId: e.INSTANCE_ID,
     httpPort: e.HTTP_PORT,
-    mqtt: {
-      url: e.MQTT_URL,
-      clientId: e.MQTT_CLIENT_ID,
+    link: {
+      url: e.INGEST_LINK_URL,
+      clientId: e.MQTT_CLIENT_ID ?? `${e.MQTT_USERNAME || 'parkpulse-ingestion'}-${e.INSTANCE_ID}`,
       username: e.MQTT_USERNAME,
       password: e.MQTT_PASSWORD,
       keepaliveS: e.MQTT_KEEPALIVE_S,
-      topics: e.INGEST_TOPICS,
-      maxPending: e.MAX_PENDING_MESSAGES,
-      maxQueuedPoints: e.MAX_QUEUED_POINTS,
     },
     influx: {
       url: e.INFLUX_URL,
@@ -133,7 +120,6 @@ export function loadIngestionConfig(source: NodeJS.ProcessEnv = process.env): In
     },
     batch: {
       maxPoints: e.BATCH_MAX_POINTS,
-      flushMs: e.BATCH_FLUSH_MS,
       concurrency: e.WRITE_CONCURRENCY,
     },
     limits: {

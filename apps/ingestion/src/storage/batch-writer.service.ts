@@ -25,8 +25,11 @@ export interface Submission {
 }
 
 /**
- * Groups the points of many messages into one InfluxDB write (up to `maxPoints`, or after
- * `flushMs`), with at most `concurrency` writes in flight. A message is reported stored only
+ * Groups the points of many messages into one InfluxDB write, with at most `concurrency` writes
+ * in flight — group commit: when a write slot is free, everything submitted during the current
+ * event-loop turn (a whole batch from the broker) leaves at once, up to `maxPoints`; while every
+ * slot is busy, submissions gather into the next write. Low latency at low load, large writes
+ * under load, and no timer to wait for. A message is reported stored only
  * once its points are safe:
  * - written to InfluxDB (a message InfluxDB refuses, even alone, becomes a `storage_rejected`
  *   dead letter: see InfluxWriter);
@@ -44,7 +47,7 @@ export class BatchWriter {
   private queue: Submission[] = [];
   private queuedPoints = 0;
   private inFlight = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private scheduled: NodeJS.Immediate | undefined;
   private readonly idleWaiters: (() => void)[] = [];
   private closed = false;
   private draining = false;
@@ -63,8 +66,7 @@ export class BatchWriter {
     this.queue.push(submission);
     this.queuedPoints += submission.points.length;
     this.metrics.setQueuedPoints(this.queuedPoints);
-    if (this.queuedPoints >= this.config.batch.maxPoints) this.pump();
-    else this.timer ??= setTimeout(() => this.pump(), this.config.batch.flushMs);
+    this.scheduled ??= setImmediate(() => this.pump());
   }
 
   /**
@@ -82,12 +84,12 @@ export class BatchWriter {
   /** Stops retrying (shutdown deadline passed): unstored messages stay unacknowledged. */
   close(): void {
     this.closed = true;
-    clearTimeout(this.timer);
+    if (this.scheduled) clearImmediate(this.scheduled);
   }
 
   private pump(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
     while (this.queue.length > 0 && this.inFlight < this.config.batch.concurrency) {
       const batch = this.take();
       this.inFlight++;
@@ -99,9 +101,6 @@ export class BatchWriter {
           if (this.queue.length === 0 && this.inFlight === 0)
             this.idleWaiters.splice(0).forEach((w) => w());
         });
-    }
-    if (this.queue.length > 0 && !this.timer && this.inFlight < this.config.batch.concurrency) {
-      this.timer = setTimeout(() => this.pump(), this.config.batch.flushMs);
     }
   }
 
