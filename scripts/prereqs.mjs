@@ -22,6 +22,7 @@ const PACKAGES = {
   influxd: 'influxdb',
   mosquitto_pub: 'mosquitto-clients',
   'redis-server': 'redis-server',
+  haproxy: 'haproxy',
 };
 
 export function ensureSystemPackages(bins) {
@@ -44,7 +45,7 @@ export function ensureSystemPackages(bins) {
   }
   throw new Error(
     `missing: ${missing.join(', ')}. On Debian/Ubuntu: sudo sh -c '${command}'. ` +
-      'Elsewhere: install InfluxDB 1.x (influxd), the Mosquitto clients and Redis (redis-server), and put them on the PATH.',
+      'Elsewhere: install InfluxDB 1.x (influxd), the Mosquitto clients, Redis (redis-server) and HAProxy, and put them on the PATH.',
   );
 }
 

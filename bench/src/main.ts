@@ -17,7 +17,16 @@ import { relayBenchmark } from './relay.js';
  * generator included; see docs/performance.md for the method.
  */
 const ROOT = resolve(import.meta.dirname, '../..');
-const SECTIONS = ['ceiling', 'relay', 'sustained', 'flatout', 'latency', 'idle', 'flood'] as const;
+const SECTIONS = [
+  'ceiling',
+  'relay',
+  'sustained',
+  'flatout',
+  'latency',
+  'puback',
+  'idle',
+  'flood',
+] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -109,6 +118,8 @@ const runRow = (r: PipelineRun) => [
   fmt(r.loadgen.cpuSPer100k, 1),
   fmt(r.broker.peakRssMB),
   fmt(r.ingestion.peakRssMB),
+  fmt(r.load.pubackMs.p50, 1),
+  fmt(r.load.pubackMs.p99, 1),
 ];
 const RUN_HEADERS = [
   'run',
@@ -125,6 +136,8 @@ const RUN_HEADERS = [
   'loadgen cpu-s/100k',
   'broker MB',
   'ingest MB',
+  'PUBACK p50 ms',
+  'p99 ms',
 ];
 
 log(`ParkPulse bench — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`);
@@ -199,9 +212,9 @@ if (only.has('flatout')) {
 }
 
 if (only.has('latency')) {
-  const latency = await latencyRun(ROOT, { rate: 5000, durationMs, devices, window });
+  const latency = await latencyRun(ROOT, { rate: 20_000, durationMs, devices, window });
   results['latency'] = latency;
-  log('Publish → stored latency at 5,000 msg/s (probe device, InfluxDB polled every 20 ms)');
+  log('Publish → stored latency at 20,000 msg/s (probe device, InfluxDB polled every 20 ms)');
   table(
     ['rate', 'probes', 'p50 ms', 'p99 ms', 'max ms', 'lost'],
     [
@@ -215,6 +228,13 @@ if (only.has('latency')) {
       ],
     ],
   );
+}
+
+if (only.has('puback')) {
+  const run = await pipelineRun(ROOT, '1k', { rate: 1000, durationMs, devices, window }, env);
+  results['puback'] = run;
+  log('Publish → PUBACK at 1,000 msg/s (a PUBACK means stored: the round trip to InfluxDB)');
+  table(RUN_HEADERS, [runRow(run)]);
 }
 
 if (only.has('idle')) {

@@ -11,6 +11,7 @@ import {
   serviceCredentials,
   waitFor,
 } from '@parkpulse/dev-services';
+import { LINK_TOPIC, LinkSession } from '@parkpulse/ingest-link';
 import { BenchClient, runLoad } from './loadgen.js';
 import { ProcessMeter } from './procstat.js';
 
@@ -50,8 +51,10 @@ export interface BrokerHandle {
 
 /**
  * Starts our Aedes broker from its build (`apps/broker/dist/main.js`) on free loopback ports,
- * with the dev registry (the bench's clients log in as its devices and observer) and the startup
- * gate off (`STARTUP_GATE_MS=0`: no ingestion session will ever subscribe).
+ * with the dev registry (the bench's clients log in as its devices and observer). The broker
+ * holds every device publish until an ingestion instance acknowledges it: a null ingestion in
+ * this process attaches to the ingest link and acknowledges every batch at once, so the broker
+ * does all the work of capture and batching and nothing waits for storage.
  */
 export async function startAedes(
   root: string,
@@ -64,6 +67,7 @@ export async function startAedes(
     );
   const port = await freePort();
   const httpPort = await freePort();
+  const linkPort = await freePort();
   const service = new ServiceProcess(
     'bench-aedes',
     script,
@@ -73,7 +77,7 @@ export async function startAedes(
       MQTT_PORT: String(port),
       MQTT_WS_PORT: String(await freePort()),
       HTTP_PORT: String(httpPort),
-      STARTUP_GATE_MS: '0',
+      INGEST_LINK_PORT: String(linkPort),
       ...devSecretsEnv(root),
       ...env,
     },
@@ -87,6 +91,16 @@ export async function startAedes(
   }
   const pid = service.pid;
   if (pid === undefined) throw new Error('the Aedes broker has no pid');
+  const nullIngestion = new LinkSession(
+    {
+      url: `mqtt://${LOOPBACK}:${linkPort}`,
+      ...serviceCredentials('parkpulse-ingestion', 'bench-null'),
+      keepaliveS: 30,
+      subscriptions: [LINK_TOPIC],
+    },
+    { message: (batch) => batch.ack() },
+  );
+  await nullIngestion.start();
   return {
     name: 'aedes',
     host: LOOPBACK,
@@ -94,6 +108,7 @@ export async function startAedes(
     pid,
     metricsUrl: `http://${LOOPBACK}:${httpPort}/metrics`,
     stop: async () => {
+      await nullIngestion.stop();
       await service.stop();
     },
   };

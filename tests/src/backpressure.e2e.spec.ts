@@ -1,28 +1,30 @@
 import { DEV_GROUP_KEY } from '@parkpulse/dev-services';
 import { runLoad, scienceCityFleet, type RunReport } from '@parkpulse/park-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpBase } from './support/raw-mqtt.js';
 import { metricValue, startPlatform, type Platform } from './support/platform.js';
 
 const DEVICES = 10;
 const PER_DEVICE = 200;
 
 /**
- * InfluxDB hangs longer than 1.5 × the ingestion's keep-alive while its pending limit is low:
- * the ingestion must stop reading (back-pressure) and stay connected, not mistake its own
- * paused socket for a silent broker and reconnect.
+ * InfluxDB hangs longer than 1.5 × the ingestion's keep-alive: the link's window bounds what the
+ * ingestion holds (two batches of at most 100 messages here), the broker holds the rest
+ * unacknowledged (the devices wait for their PUBACKs), and the link stays up.
  */
 describe('back-pressure through an outage longer than the keep-alive', () => {
   let platform: Platform;
   let report: RunReport;
   let pausedPending = 0;
+  let brokerHeld = 0;
 
   beforeAll(async () => {
     platform = await startPlatform({
       ingestionEnv: {
         MQTT_KEEPALIVE_S: '5',
-        MAX_PENDING_MESSAGES: '300',
         INFLUX_TIMEOUT_MS: '1000',
       },
+      brokerEnv: { INGEST_BATCH_MAX_MESSAGES: '100', PUBLISH_RATE_LIMIT: '0' },
     });
     platform.influx.pause();
     const run = runLoad({
@@ -35,6 +37,10 @@ describe('back-pressure through an outage longer than the keep-alive', () => {
     });
     await new Promise((r) => setTimeout(r, 10_000)); // > 1.5 × 5 s keep-alive, all while paused
     pausedPending = await metricValue(platform.ingestionHttp, 'parkpulse_ingest_pending_messages');
+    brokerHeld = await metricValue(
+      httpBase(platform.broker.healthUrl),
+      'parkpulse_broker_capture_pending_messages',
+    );
     platform.influx.resume();
     report = await run;
   });
@@ -44,9 +50,10 @@ describe('back-pressure through an outage longer than the keep-alive', () => {
     await platform?.stop();
   });
 
-  it('held at most its pending limit while InfluxDB hung', () => {
+  it('held at most its window of batches while InfluxDB hung; the broker held the rest', () => {
     expect(pausedPending).toBeGreaterThan(0);
-    expect(pausedPending).toBeLessThanOrEqual(300);
+    expect(pausedPending).toBeLessThanOrEqual(2 * 100);
+    expect(brokerHeld).toBeGreaterThan(pausedPending);
   });
 
   it('stayed on its session (no reconnect) and stored everything once', async () => {

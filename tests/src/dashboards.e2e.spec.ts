@@ -100,7 +100,7 @@ describe('dashboards: every panel and variable against the science-city-demo and
         { qos: 1 },
       );
     await faulty.endAsync();
-    // PUBACK means the broker has it; wait until the ingestion stored it all.
+    // A PUBACK means stored; the faulty device's dead letters and the figures come on top.
     const samples = fourAreas.sent + science.sent;
     await waitFor(
       'every backfilled sample stored',

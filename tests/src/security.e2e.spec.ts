@@ -384,7 +384,7 @@ describe('TLS: mqtts and wss with a test CA, client certificates, no plain text'
         TLS_CLIENT_CERTS: 'optional',
       },
       ingestionEnv: {
-        MQTT_URL: `mqtts://127.0.0.1:${ports.mqtts}`,
+        // The ingest link is TLS as well (mqtts://, set by startPipelineServices).
         // The ingestion trusts the test CA the way an operator would make Node trust theirs.
         NODE_EXTRA_CA_CERTS: file('ca.crt'),
       },
@@ -406,7 +406,7 @@ describe('TLS: mqtts and wss with a test CA, client certificates, no plain text'
     connectTimeout: 5000,
   });
 
-  it('stores what devices publish over mqtts and wss (the ingestion itself reads over mqtts)', async () => {
+  it('stores what devices publish over mqtts and wss (the ingest link is TLS too)', async () => {
     const overTls = await mqtt.connectAsync(`mqtts://127.0.0.1:${ports.mqtts}`, {
       ...dev('cnc-010'),
       ca,

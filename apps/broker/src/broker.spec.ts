@@ -164,7 +164,6 @@ describe('broker over TCP and WebSocket', () => {
   });
 });
 
-
 /** An ingestion instance on the link that acknowledges a batch only when told. */
 async function linkClient(port: number, clientId: string, autoAck = false) {
   const batches: { messages: LinkMessage[]; ack: () => void }[] = [];

@@ -22,7 +22,7 @@ import { BrokerMetrics } from './metrics.js';
 import { BrokerLimits, DEFAULT_LIMITS, type LimitStats } from './limits.js';
 import { MEMORY_BACKENDS, createBackends, instanceId } from './backends.js';
 import { willsAfterPublishes } from './will-order.js';
-import { capturingAuthorizePublish } from './capture/capture.js';
+import { HeldClients, capturingAuthorizePublish } from './capture/capture.js';
 import { IngestDispatcher } from './capture/dispatcher.js';
 import { startLinkServer } from './capture/link-server.js';
 
@@ -79,6 +79,7 @@ export async function startBroker(
   // Packet size, connections, publish rate, keep-alive, slow subscribers: see limits.ts.
   const limits = new BrokerLimits(config.limits ?? DEFAULT_LIMITS, metrics, log);
   const auth = new BrokerAuth(access, metrics.registry, log);
+  const heldClients = new HeldClients(log);
   // Device publishes are captured before their PUBACK and carried to the ingestion in batches;
   // the PUBACK leaves once they are stored (capture/).
   const dispatcher = new IngestDispatcher(config.ingestLink.dispatcher, {
@@ -114,6 +115,7 @@ export async function startBroker(
         auth.authorizePublish,
         (client) => auth.identityOf(client),
         dispatcher,
+        heldClients,
       ),
       authorizeSubscribe: auth.authorizeSubscribe,
       // Called once per delivery to a subscriber: drops QoS-0 deliveries to a subscriber too far
@@ -288,7 +290,8 @@ export async function startBroker(
       // released messages leave the sockets' buffers; closing at once would drop them.
       limits.holdReads(true);
       const held = await dispatcher.drain(DRAIN_TIMEOUT_MS);
-      if (held > 0) log(`closing with ${held} captured message(s) not stored: their devices resend them`);
+      if (held > 0)
+        log(`closing with ${held} captured message(s) not stored: their devices resend them`);
       await sleep(20);
       const deadline = Date.now() + DRAIN_TIMEOUT_MS;
       while ([...connections].some((c) => c.writableLength > 0) && Date.now() < deadline)

@@ -67,7 +67,8 @@ export async function startPipelineServices(o: PipelineServicesOptions): Promise
     'ingestion',
     join(o.root, 'apps/ingestion/dist/main.js'),
     {
-      INGEST_LINK_URL: `mqtt://127.0.0.1:${linkPort}`,
+      // A TLS-only broker speaks TLS on its ingest link too.
+      INGEST_LINK_URL: `${o.brokerEnv?.MQTT_PLAINTEXT === 'false' ? 'mqtts' : 'mqtt'}://127.0.0.1:${linkPort}`,
       INFLUX_URL: o.influxUrl,
       INFLUX_API: 'v1',
       INFLUX_DATABASE: 'telemetry',

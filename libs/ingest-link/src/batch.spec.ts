@@ -55,7 +55,9 @@ describe('partitioning', () => {
     expect(partitionKey('parks/p/s/t/dev-1/telemetri/x', 'dev-1')).toBe('dev-1');
     expect(partitionKey('spBv1.0/line-1/DDATA/plc-1/cnc-3', 'plc-1')).toBe('spBv1.0/line-1/plc-1');
     expect(partitionKey('spBv1.0/line-1/NBIRTH/plc-1', 'plc-1')).toBe('spBv1.0/line-1/plc-1');
-    expect(partitionKey('$SYS/parkpulse/brokers/b1/stats', '')).toBe('$SYS/parkpulse/brokers/b1/stats');
+    expect(partitionKey('$SYS/parkpulse/brokers/b1/stats', '')).toBe(
+      '$SYS/parkpulse/brokers/b1/stats',
+    );
     expect(partitionKey('parks/p', 'c')).toBe('c');
   });
 

@@ -26,7 +26,12 @@ export function ownerOf<T extends string>(key: string, instances: readonly T[]):
   let best: T | undefined;
   let bestWeight = -1n;
   for (const instance of instances) {
-    const weight = createHash('sha1').update(instance).update('\0').update(key).digest().readBigUInt64BE(0);
+    const weight = createHash('sha1')
+      .update(instance)
+      .update('\0')
+      .update(key)
+      .digest()
+      .readBigUInt64BE(0);
     if (weight > bestWeight || (weight === bestWeight && best !== undefined && instance < best)) {
       best = instance;
       bestWeight = weight;

@@ -25,7 +25,7 @@ export interface SessionMessage {
   readonly topic: string;
   readonly payload: Buffer;
   readonly qos: number;
-  ack(): void;
+  readonly ack: () => void;
 }
 
 export interface SessionEvents {
@@ -82,7 +82,9 @@ export class LinkSession {
   publish(topic: string, payload: string | Buffer, retain = false): boolean {
     const socket = this.socket;
     if (!this.up || !socket || socket.destroyed) return false;
-    socket.write(mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 0, retain, dup: false }));
+    socket.write(
+      mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 0, retain, dup: false }),
+    );
     return true;
   }
 
@@ -209,7 +211,9 @@ export class LinkSession {
     const payload =
       typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     const ack =
-      packet.qos > 0 && packet.messageId !== undefined ? acks.add(packet.messageId) : () => undefined;
+      packet.qos > 0 && packet.messageId !== undefined
+        ? acks.add(packet.messageId)
+        : () => undefined;
     this.events.message({ topic: packet.topic, payload, qos: packet.qos, ack });
   }
 
@@ -217,7 +221,8 @@ export class LinkSession {
     // That connection is gone: the broker sends its messages again.
     if (generation !== this.generation || socket.destroyed) return;
     socket.cork();
-    for (const messageId of messageIds) socket.write(mqttPacket.generate({ cmd: 'puback', messageId }));
+    for (const messageId of messageIds)
+      socket.write(mqttPacket.generate({ cmd: 'puback', messageId }));
     process.nextTick(() => socket.uncork());
   }
 
@@ -225,7 +230,8 @@ export class LinkSession {
     clearInterval(this.keepaliveTimer);
     const keepaliveMs = this.options.keepaliveS * 1000;
     this.keepaliveTimer = setInterval(() => {
-      if (!this.reading) this.lastHeard = Date.now(); // reading nothing, PINGRESPs included
+      if (!this.reading)
+        this.lastHeard = Date.now(); // reading nothing, PINGRESPs included
       else if (Date.now() - this.lastHeard > keepaliveMs * 1.5) {
         this.log('warn', 'broker silent for 1.5 × keep-alive: reconnecting');
         socket.destroy();

@@ -25,6 +25,7 @@ export function capturingAuthorizePublish(
   authorize: AuthorizePublish,
   identityOf: (client: Client) => Identity | undefined,
   dispatcher: IngestDispatcher,
+  held: HeldClients = new HeldClients(),
 ): AuthorizePublish {
   return (client, packet, done) =>
     authorize(client, packet, (error) => {
@@ -41,8 +42,78 @@ export function capturingAuthorizePublish(
         clientId: client?.id ?? '',
         receivedAt: Date.now(),
       };
-      dispatcher.capture(message, () => done(null));
+      if (client) held.hold(client);
+      dispatcher.capture(message, () => {
+        if (client) held.release(client);
+        done(null);
+      });
     });
+}
+
+/** What HeldClients reads of an Aedes client: its keep-alive timer (not in Aedes' typings). */
+interface KeepAlive {
+  readonly _keepaliveTimer?: { refresh(): unknown } | null;
+  readonly _keepaliveInterval?: number;
+}
+
+/**
+ * Keeps the keep-alive of clients whose messages are held. Aedes reads nothing more from a client
+ * while its current read is being handled — its PINGREQs included — and it drops a client from
+ * which no packet was *handled* for 1.5 × its keep-alive (lib/handlers/connect.js, a Node timer
+ * refreshed in lib/handlers/index.js). A device whose messages wait for storage did send; it must
+ * not be disconnected for our wait. Aedes 1.2 has no hook for it (its keep-alive timer is
+ * private): this is the one place that touches it, and it checks the shape it relies on.
+ */
+export class HeldClients {
+  private readonly counts = new Map<Client, number>();
+  private readonly timer: NodeJS.Timeout;
+  private warned = false;
+
+  constructor(
+    private readonly log: (line: string) => void = () => undefined,
+    everyMs = 1000,
+  ) {
+    this.timer = setInterval(() => this.refreshAll(), everyMs);
+    this.timer.unref();
+  }
+
+  get clients(): number {
+    return this.counts.size;
+  }
+
+  hold(client: Client): void {
+    this.counts.set(client, (this.counts.get(client) ?? 0) + 1);
+  }
+
+  release(client: Client): void {
+    const n = (this.counts.get(client) ?? 1) - 1;
+    if (n > 0) this.counts.set(client, n);
+    else this.counts.delete(client);
+    this.refresh(client);
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.counts.clear();
+  }
+
+  private refreshAll(): void {
+    for (const client of this.counts.keys()) this.refresh(client);
+  }
+
+  private refresh(client: Client): void {
+    const k = client as Client & KeepAlive;
+    if (k._keepaliveInterval === undefined) {
+      if (!this.warned) {
+        this.warned = true;
+        this.log(
+          'Aedes client has no _keepaliveInterval: clients waiting for storage may hit their keep-alive (check the Aedes version)',
+        );
+      }
+      return;
+    }
+    if (k._keepaliveInterval > 0 && k._keepaliveTimer) k._keepaliveTimer.refresh();
+  }
 }
 
 function captures(

@@ -1,4 +1,10 @@
-import { encodeBatch, encodedSize, ownerOf, partitionKey, type LinkMessage } from '@parkpulse/ingest-link';
+import {
+  encodeBatch,
+  encodedSize,
+  ownerOf,
+  partitionKey,
+  type LinkMessage,
+} from '@parkpulse/ingest-link';
 
 /** A captured device message, held until an ingestion instance says it is stored. */
 export interface Captured {
@@ -248,17 +254,13 @@ export class IngestDispatcher {
       const batch = link.queue.splice(0, n);
       const messageId = link.messageId();
       link.inFlight.set(messageId, batch);
-      link.peer.send(
-        messageId,
-        encodeBatch(batch.map((c) => c.message)),
-      );
+      link.peer.send(messageId, encodeBatch(batch.map((c) => c.message)));
     }
   }
 
   private checkPressure(): void {
     const { maxPendingMessages, maxPendingBytes } = this.config;
-    const over =
-      this.pendingMessages >= maxPendingMessages || this.pendingBytes >= maxPendingBytes;
+    const over = this.pendingMessages >= maxPendingMessages || this.pendingBytes >= maxPendingBytes;
     const under =
       this.pendingMessages < maxPendingMessages / 2 && this.pendingBytes < maxPendingBytes / 2;
     if (over && !this.pressed) {

@@ -1,4 +1,9 @@
-import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import {
+  createServer as createTcpServer,
+  type AddressInfo,
+  type Server,
+  type Socket,
+} from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { AccessControl, Identity } from '@parkpulse/access';
 import { LINK_PROTOCOL_VERSION, LINK_TOPIC } from '@parkpulse/ingest-link';
@@ -107,8 +112,16 @@ class LinkConnection implements LinkPeer {
   send(messageId: number, batch: Buffer): void {
     if (this.socket.destroyed) return; // the dispatcher moves the batch when 'close' detaches us
     mqttPacket.writeToStream(
-      { cmd: 'publish', topic: LINK_TOPIC, payload: batch, qos: 1, messageId, retain: false, dup: false },
-      this.socket as unknown as Parameters<typeof mqttPacket.writeToStream>[1],
+      {
+        cmd: 'publish',
+        topic: LINK_TOPIC,
+        payload: batch,
+        qos: 1,
+        messageId,
+        retain: false,
+        dup: false,
+      },
+      this.socket,
     );
   }
 
@@ -131,7 +144,8 @@ class LinkConnection implements LinkPeer {
   }
 
   private onPacket(packet: Packet): void {
-    if (!this.identity && packet.cmd !== 'connect') return this.fail(`${packet.cmd} before CONNECT`);
+    if (!this.identity && packet.cmd !== 'connect')
+      return this.fail(`${packet.cmd} before CONNECT`);
     switch (packet.cmd) {
       case 'connect':
         return void this.onConnect(packet);
@@ -151,11 +165,20 @@ class LinkConnection implements LinkPeer {
         if (packet.qos === 1) this.write({ cmd: 'puback', messageId: packet.messageId });
         if (!this.o.access().mayPublish(this.identity!, packet.topic)) {
           this.o.onPublishRefused?.();
-          this.o.log(`ingest link ${this.name}: publish on ${JSON.stringify(packet.topic)} refused`);
+          this.o.log(
+            `ingest link ${this.name}: publish on ${JSON.stringify(packet.topic)} refused`,
+          );
           return;
         }
         this.o.aedes.publish(
-          { cmd: 'publish', topic: packet.topic, payload: packet.payload as Buffer, qos: packet.qos, retain: packet.retain, dup: false },
+          {
+            cmd: 'publish',
+            topic: packet.topic,
+            payload: packet.payload,
+            qos: packet.qos,
+            retain: packet.retain,
+            dup: false,
+          },
           () => undefined,
         );
         return;
@@ -176,11 +199,16 @@ class LinkConnection implements LinkPeer {
     if (this.identity) return this.fail('second CONNECT');
     const refuse = (returnCode: number, why: string) => {
       this.write({ cmd: 'connack', returnCode, sessionPresent: false });
-      this.o.log(`ingest link ${JSON.stringify(packet.clientId)} refused: ${why} [CONNACK ${returnCode}]`);
+      this.o.log(
+        `ingest link ${JSON.stringify(packet.clientId)} refused: ${why} [CONNACK ${returnCode}]`,
+      );
       this.socket.end();
     };
     if (packet.protocolVersion !== LINK_PROTOCOL_VERSION)
-      return refuse(1, `MQTT protocol level ${packet.protocolVersion ?? '?'}; the link speaks 4 (3.1.1)`);
+      return refuse(
+        1,
+        `MQTT protocol level ${packet.protocolVersion ?? '?'}; the link speaks 4 (3.1.1)`,
+      );
     const access = this.o.access();
     const result = await access.authenticate(packet.clientId, packet.username, packet.password);
     if (this.socket.destroyed) return;
@@ -223,6 +251,7 @@ class LinkConnection implements LinkPeer {
         () => undefined,
       );
     }
-    if (this.identity) this.o.log(`ingest link ${this.name} ${this.graceful ? 'disconnected' : 'lost'}`);
+    if (this.identity)
+      this.o.log(`ingest link ${this.name} ${this.graceful ? 'disconnected' : 'lost'}`);
   }
 }
