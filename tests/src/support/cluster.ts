@@ -127,6 +127,7 @@ export async function durableFleet(o: DurableFleetOptions): Promise<DurableFleet
   const acked = new Map(ids.map((id) => [id, new Set<number>()]));
   let count = 0;
   let maxWait = 0;
+  let closing = false;
   const clients: MqttClient[] = await Promise.all(
     ids.map((id, i) =>
       mqtt.connectAsync(o.urls[i % o.urls.length]!, {
@@ -156,13 +157,19 @@ export async function durableFleet(o: DurableFleetOptions): Promise<DurableFleet
           metrics: { spindle_rpm: 10_000 + seq },
         });
         const at = Date.now();
-        sent.push(
-          client.publishAsync(topic, payload, { qos: 1 }).then(() => {
-            acked.get(id)!.add(seq);
-            count++;
-            maxWait = Math.max(maxWait, Date.now() - at);
-          }),
-        );
+        // MQTT.js fails the publishes it queued while resending its store after a reconnect
+        // when that connection drops too ("Connection closed"): send those again, as firmware
+        // that keeps what is unacknowledged would.
+        const send = (): Promise<void> =>
+          client.publishAsync(topic, payload, { qos: 1 }).then(
+            () => {
+              acked.get(id)!.add(seq);
+              count++;
+              maxWait = Math.max(maxWait, Date.now() - at);
+            },
+            () => (closing ? undefined : sleep(200).then(send)),
+          );
+        sent.push(send());
         due += interval;
         await sleep(Math.max(0, due - Date.now()));
       }
@@ -174,7 +181,10 @@ export async function durableFleet(o: DurableFleetOptions): Promise<DurableFleet
     ackedCount: () => count,
     maxAckWaitMs: () => maxWait,
     done,
-    close: () => Promise.all(clients.map((c) => c.endAsync(true))).then(() => undefined),
+    close: () => {
+      closing = true;
+      return Promise.all(clients.map((c) => c.endAsync(true))).then(() => undefined);
+    },
   };
 }
 
