@@ -54,4 +54,72 @@ describe('DeliveryLedger', () => {
     expect(ledger.flush().map((f) => f.topic.deviceId)).toEqual(['b']);
     expect(ledger.size).toBe(2);
   });
+
+  it('takes an older seq above near zero as late, never as a reset (a backlog interleaved)', () => {
+    const ledger = new DeliveryLedger();
+    const t = topicOf('cnc-4');
+    for (let seq = 500; seq <= 600; seq++) ledger.record(t, seq, seq, seq); // live first
+    for (let seq = 400; seq < 500; seq++) ledger.record(t, seq, seq, 700); // then the backlog
+    ledger.record(t, 300, 10_000, 10_000); // even with a later clock: not near zero
+    expect(ledger.flush()[0]).toMatchObject({ resets: 0, late: 101, missing: 0, lastSeq: 600 });
+  });
+
+  it('clears a gap filled later and gives per-interval figures beside the cumulative ones', () => {
+    const ledger = new DeliveryLedger();
+    const t = topicOf('cnc-5');
+    for (const seq of [1, 2, 5, 6]) ledger.record(t, seq, seq, seq);
+    expect(ledger.flush()[0]).toMatchObject({ missing: 2, interval: { received: 4, late: 0 } });
+    ledger.record(t, 3, 3, 9);
+    ledger.record(t, 4, 4, 9);
+    expect(ledger.flush()[0]).toMatchObject({
+      missing: 0,
+      late: 2,
+      received: 6,
+      completeness: 1,
+      interval: { received: 2, late: 2, duplicates: 0 },
+    });
+  });
+
+  it('refuses a newer seq whose timestamp is not after the newest (a clock stepped back)', () => {
+    const ledger = new DeliveryLedger();
+    const t = topicOf('cnc-6');
+    for (let seq = 1; seq <= 10; seq++) {
+      expect(ledger.admit(t, seq, seq * 1000)).toBe(true);
+      ledger.record(t, seq, seq * 1000, seq * 1000);
+    }
+    expect(ledger.admit(t, 11, 3000)).toBe(false); // reuses seq 3's time
+    expect(ledger.admit(t, 12, 10_000)).toBe(false); // the newest's time: not after it
+    expect(ledger.admit(t, 5, 5000)).toBe(true); // a redelivery is not newer
+    expect(ledger.admit(t, 13, 10_001)).toBe(true);
+    expect(ledger.admit(t, undefined, 0)).toBe(true);
+    expect(ledger.flush()[0]).toMatchObject({ clockRegressions: 2, interval: { clockRegressions: 2 } });
+  });
+
+  it('carries on from a snapshot: no false gap, duplicate or reset after a restart', () => {
+    let clock = 1000;
+    const before = new DeliveryLedger(() => clock);
+    const t = topicOf('cnc-7');
+    for (const seq of [1, 2, 3, 5]) before.record(t, seq, seq, seq);
+    const snapshot = JSON.parse(JSON.stringify(before.snapshot())) as ReturnType<
+      DeliveryLedger['snapshot']
+    >;
+    clock = 5000;
+    const after = new DeliveryLedger(() => clock);
+    after.restore(snapshot);
+    after.record(t, 7, 7, 7);
+    after.record(t, 6, 6, 7);
+    after.confirm(t, 4, 4); // replayed from the spool
+    after.confirm(t, 2, 2); // known already: nothing
+    expect(after.admit(t, 8, 6)).toBe(false);
+    expect(after.flush()[0]).toMatchObject({
+      since: 1000,
+      received: 7,
+      missing: 0,
+      duplicates: 0,
+      resets: 0,
+      late: 2,
+      expected: 7,
+      interval: { received: 3, clockRegressions: 1 },
+    });
+  });
 });

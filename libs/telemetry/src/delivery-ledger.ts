@@ -1,16 +1,29 @@
-import type { ParsedTopic } from './topic.js';
+import { formatTopic, parseTopic, type ParsedTopic } from './topic.js';
 
-/** One device's delivery figures since the ledger first saw it (and its lag over the last interval). */
+/** What happened to one device over the last interval (between two flushes). */
+export interface LedgerInterval {
+  readonly received: number;
+  readonly duplicates: number;
+  readonly late: number;
+  readonly resets: number;
+  readonly clockRegressions: number;
+}
+
+/** One device's delivery figures since `since` (and over the last interval). */
 export interface LedgerFigures {
   readonly topic: ParsedTopic;
+  /** When the ledger began counting for this device (ms); kept across restarts when persisted. */
+  readonly since: number;
   /** Samples stored (duplicates included). */
   readonly received: number;
   /** Samples whose `seq` had been stored already (redeliveries, repeats). */
   readonly duplicates: number;
-  /** Gaps filled afterwards (a sample that arrived after a later one). */
+  /** Samples that arrived after a later one: a gap filled, or a seq older than the ledger's start. */
   readonly late: number;
-  /** The device restarted its counter (`seq` went back while its clock went forward). */
+  /** The device restarted its counter (`seq` back to near zero while its clock went forward). */
   readonly resets: number;
+  /** Samples refused because their `seq` was newer but their timestamp not after the newest. */
+  readonly clockRegressions: number;
   /** Sequence numbers skipped and still missing. */
   readonly missing: number;
   /** Sequence numbers the device has used since it was first seen (or since its last reset). */
@@ -19,33 +32,110 @@ export interface LedgerFigures {
   readonly lastSeq: number;
   /** (expected − missing) / expected. */
   readonly completeness: number;
+  /** Since the previous flush. */
+  readonly interval: LedgerInterval;
   /** Device time → stored, over the interval (ms); absent when the interval had no samples. */
   readonly lagMs?: { readonly p50: number; readonly p99: number; readonly max: number };
 }
 
 /** Beyond this many open gaps a device's counter is taken to have jumped (a reset). */
 const MAX_OPEN_GAPS = 100_000;
+/**
+ * A counter restart goes back to (near) zero: a seq going back to above this is an old sample
+ * arriving late (a broker backlog interleaved with live traffic, a replay), never a reset.
+ */
+export const RESET_SEQ_MAX = 100;
+
+/** A device's ledger as persisted (see {@link DeliveryLedger.snapshot}). */
+export interface DeviceLedgerState {
+  /** The device's telemetry topic (parsed again on restore, against the catalogue of the day). */
+  readonly topic: string;
+  readonly since: number;
+  readonly received: number;
+  readonly duplicates: number;
+  readonly late: number;
+  readonly resets: number;
+  readonly clockRegressions: number;
+  readonly first: number;
+  readonly highest: number;
+  readonly highestTs: number;
+  /** Missing seqs as `[from, to]` ranges (inclusive). */
+  readonly missing: readonly (readonly [number, number])[];
+}
+
+export interface LedgerSnapshot {
+  readonly v: 1;
+  readonly devices: readonly DeviceLedgerState[];
+}
+
+const ZERO_INTERVAL: LedgerInterval = {
+  received: 0,
+  duplicates: 0,
+  late: 0,
+  resets: 0,
+  clockRegressions: 0,
+};
 
 class DeviceLedger {
   received = 0;
   duplicates = 0;
   late = 0;
   resets = 0;
+  clockRegressions = 0;
   /** First `seq` of the current counter run, and the highest seen. */
   first = -1;
   highest = -1;
   /** Device time of the highest `seq`. */
   highestTs = 0;
+  /** The newest sample let through {@link DeliveryLedger.admit} (not necessarily stored yet). */
+  admittedSeq = -1;
+  admittedTs = 0;
   readonly missing = new Set<number>();
   lags: number[] = [];
   active = false;
+  /** Counters at the previous flush, for the per-interval figures. */
+  mark: LedgerInterval = ZERO_INTERVAL;
 
-  constructor(public topic: ParsedTopic) {}
+  constructor(
+    public topic: ParsedTopic,
+    public since: number,
+  ) {}
 
-  record(seq: number, ts: number, lagMs: number): void {
+  /** Whether a sample with this seq and device time may be stored (see DeliveryLedger.admit). */
+  admit(seq: number, ts: number): boolean {
+    if (this.admittedSeq < 0 || isReset(seq, ts, this.admittedSeq, this.admittedTs)) {
+      this.admittedSeq = seq;
+      this.admittedTs = ts;
+      return true;
+    }
+    if (seq <= this.admittedSeq) return true; // a redelivery or an older sample: not newer
+    if (ts <= this.admittedTs) {
+      this.clockRegressions++;
+      this.active = true;
+      return false;
+    }
+    this.admittedSeq = seq;
+    this.admittedTs = ts;
+    return true;
+  }
+
+  record(seq: number, ts: number): void {
     this.received++;
     this.active = true;
-    this.lags.push(lagMs);
+    this.note(seq, ts);
+  }
+
+  /** A sample known stored by other means (a spool replay): new knowledge only, no duplicate. */
+  confirm(seq: number, ts: number): void {
+    if (this.highest >= 0 && seq <= this.highest && seq >= this.first && !this.missing.has(seq))
+      return;
+    if (this.highest >= 0 && seq < this.first) return; // before the window: nothing to learn
+    this.received++;
+    this.active = true;
+    this.note(seq, ts);
+  }
+
+  private note(seq: number, ts: number): void {
     if (this.highest < 0) return this.restart(seq, ts);
     if (seq > this.highest) {
       if (seq - this.highest - 1 > MAX_OPEN_GAPS) {
@@ -55,18 +145,23 @@ class DeviceLedger {
       for (let s = this.highest + 1; s < seq; s++) this.missing.add(s);
       this.highest = seq;
       this.highestTs = ts;
+      if (seq > this.admittedSeq) {
+        this.admittedSeq = seq;
+        this.admittedTs = ts;
+      }
       return;
     }
     if (this.missing.delete(seq)) {
       this.late++;
       return;
     }
-    if (seq < this.first || (seq < this.highest && ts > this.highestTs)) {
-      // The counter went back while the clock went forward: the device restarted counting.
+    if (isReset(seq, ts, this.highest, this.highestTs)) {
       this.resets++;
       return this.restart(seq, ts);
     }
-    this.duplicates++;
+    // Older than the run's start: a backlog sample from before the ledger began counting.
+    if (seq < this.first) this.late++;
+    else this.duplicates++;
   }
 
   private restart(seq: number, ts: number): void {
@@ -74,54 +169,150 @@ class DeviceLedger {
     this.highest = seq;
     this.highestTs = ts;
     this.missing.clear();
+    if (this.admittedSeq < 0 || isReset(seq, ts, this.admittedSeq, this.admittedTs)) {
+      this.admittedSeq = seq;
+      this.admittedTs = ts;
+    }
   }
 
   figures(): LedgerFigures {
     const expected = this.highest < 0 ? 0 : this.highest - this.first + 1;
     const lags = this.lags.sort((a, b) => a - b);
     const at = (q: number) => lags[Math.min(lags.length - 1, Math.floor(q * lags.length))] ?? 0;
+    const counters = this.counters();
     return {
       topic: this.topic,
-      received: this.received,
-      duplicates: this.duplicates,
-      late: this.late,
-      resets: this.resets,
+      since: this.since,
+      ...counters,
       missing: this.missing.size,
       expected,
       lastSeq: this.highest,
       completeness: expected > 0 ? (expected - this.missing.size) / expected : 1,
+      interval: {
+        received: counters.received - this.mark.received,
+        duplicates: counters.duplicates - this.mark.duplicates,
+        late: counters.late - this.mark.late,
+        resets: counters.resets - this.mark.resets,
+        clockRegressions: counters.clockRegressions - this.mark.clockRegressions,
+      },
       ...(lags.length > 0 ? { lagMs: { p50: at(0.5), p99: at(0.99), max: at(1) } } : {}),
     };
   }
+
+  counters(): LedgerInterval {
+    return {
+      received: this.received,
+      duplicates: this.duplicates,
+      late: this.late,
+      resets: this.resets,
+      clockRegressions: this.clockRegressions,
+    };
+  }
+
+  state(): DeviceLedgerState {
+    return {
+      topic: formatTopic(this.topic),
+      since: this.since,
+      ...this.counters(),
+      first: this.first,
+      highest: this.highest,
+      highestTs: this.highestTs,
+      missing: toRanges(this.missing),
+    };
+  }
+
+  static from(state: DeviceLedgerState, topic: ParsedTopic): DeviceLedger {
+    const d = new DeviceLedger(topic, state.since);
+    d.received = state.received;
+    d.duplicates = state.duplicates;
+    d.late = state.late;
+    d.resets = state.resets;
+    d.clockRegressions = state.clockRegressions;
+    d.first = state.first;
+    d.highest = state.highest;
+    d.highestTs = state.highestTs;
+    d.admittedSeq = state.highest;
+    d.admittedTs = state.highestTs;
+    for (const [from, to] of state.missing) for (let s = from; s <= to; s++) d.missing.add(s);
+    d.mark = d.counters();
+    return d;
+  }
+}
+
+/** The counter went back to near zero while the clock went forward: the device restarted. */
+function isReset(seq: number, ts: number, highest: number, highestTs: number): boolean {
+  return seq < highest && seq <= RESET_SEQ_MAX && ts > highestTs;
+}
+
+function toRanges(values: ReadonlySet<number>): [number, number][] {
+  const sorted = [...values].sort((a, b) => a - b);
+  const ranges: [number, number][] = [];
+  for (const v of sorted) {
+    const last = ranges.at(-1);
+    if (last && v === last[1] + 1) last[1] = v;
+    else ranges.push([v, v]);
+  }
+  return ranges;
 }
 
 /**
  * The delivery ledger: per device, from the `seq` of every stored sample, the gaps (skipped and
- * never filled), duplicates, late arrivals and counter resets, and the lag from the device's
- * timestamp to storage — so that completeness per device is a figure, not a hope. Samples without
- * `seq` count as received only. Pure bookkeeping; the caller stores the figures.
+ * not filled yet), duplicates, late arrivals, counter resets and clock regressions, and the lag
+ * from the device's timestamp to storage — so that completeness per device is a figure, not a
+ * hope. Samples without `seq` count as received only. Pure bookkeeping; the caller stores the
+ * figures and persists the {@link snapshot} (see the ingestion's ledger store).
  *
- * The ledger starts empty: after an ingestion restart the first `seq` it sees from a device is its
- * new starting point (gaps before it are not counted).
+ * Out of order is normal (a broker backlog interleaved with live traffic, a spool replay): an
+ * older seq fills its gap (`late`), or, when older than the run's start, is `late` too. Only a
+ * seq back to near zero ({@link RESET_SEQ_MAX}) with the device clock going forward is a counter
+ * reset. Without a snapshot, the first `seq` seen from a device is its starting point (`since`
+ * says from when the figures count).
  */
 export class DeliveryLedger {
   private readonly devices = new Map<string, DeviceLedger>();
 
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /**
+   * Before storing: whether a sample may be stored. False for a clock regression — a `seq` newer
+   * than the device's newest with a timestamp not after the newest's: stored, it could overwrite
+   * an earlier sample of the device at the same time (InfluxDB keeps one point per series and
+   * time). Counted; the caller refuses the sample. Samples without `seq` are always admitted.
+   */
+  admit(topic: ParsedTopic, seq: number | undefined, ts: number): boolean {
+    if (seq === undefined) return true;
+    return this.device(topic).admit(seq, ts);
+  }
+
+  /** The newest sample admitted of the device (what a clock regression is measured against). */
+  newest(topic: ParsedTopic): { readonly seq: number; readonly ts: number } | undefined {
+    const device = this.devices.get(keyOf(topic));
+    return device && device.admittedSeq >= 0
+      ? { seq: device.admittedSeq, ts: device.admittedTs }
+      : undefined;
+  }
+
   /** A sample of `topic`'s device was stored at `storedAt` (ms). */
   record(topic: ParsedTopic, seq: number | undefined, ts: number, storedAt: number): void {
-    const key = `${topic.park}/${topic.site}/${topic.deviceId}`;
-    let device = this.devices.get(key);
-    if (!device) this.devices.set(key, (device = new DeviceLedger(topic)));
+    const device = this.device(topic);
+    device.lags.push(storedAt - ts);
     if (seq === undefined) {
       device.received++;
       device.active = true;
-      device.lags.push(storedAt - ts);
       return;
     }
-    device.record(seq, ts, storedAt - ts);
+    device.record(seq, ts);
   }
 
-  /** Figures of every device that stored samples since the last call. */
+  /**
+   * A sample known to be stored, seen again without a device sending it (replayed from the spool,
+   * written by an earlier process): fills what the ledger did not know, never counts a duplicate.
+   */
+  confirm(topic: ParsedTopic, seq: number, ts: number): void {
+    this.device(topic).confirm(seq, ts);
+  }
+
+  /** Figures of every device that stored (or had refused) samples since the last call. */
   flush(): LedgerFigures[] {
     const out: LedgerFigures[] = [];
     for (const device of this.devices.values()) {
@@ -129,11 +320,42 @@ export class DeliveryLedger {
       out.push(device.figures());
       device.active = false;
       device.lags = [];
+      device.mark = device.counters();
     }
     return out;
+  }
+
+  /** Everything needed to carry on after a restart, as plain JSON-able data. */
+  snapshot(): LedgerSnapshot {
+    return { v: 1, devices: [...this.devices.values()].map((d) => d.state()) };
+  }
+
+  /**
+   * Takes over a snapshot (replacing any device it names); returns the devices left out because
+   * their topic is no longer valid (an asset type gone from the catalogue).
+   */
+  restore(snapshot: LedgerSnapshot): string[] {
+    const skipped: string[] = [];
+    for (const state of snapshot.devices) {
+      const topic = parseTopic(state.topic);
+      if (!topic.ok) skipped.push(state.topic);
+      else this.devices.set(keyOf(topic.value), DeviceLedger.from(state, topic.value));
+    }
+    return skipped;
   }
 
   get size(): number {
     return this.devices.size;
   }
+
+  private device(topic: ParsedTopic): DeviceLedger {
+    const key = keyOf(topic);
+    let device = this.devices.get(key);
+    if (!device) this.devices.set(key, (device = new DeviceLedger(topic, this.now())));
+    return device;
+  }
+}
+
+function keyOf(topic: Pick<ParsedTopic, 'park' | 'site' | 'deviceId'>): string {
+  return `${topic.park}/${topic.site}/${topic.deviceId}`;
 }
