@@ -39,6 +39,7 @@ const schema = z.object({
   INFLUX_BUCKET: z.string().default(DEFAULT_INFLUX_CONFIG.bucket),
   INFLUX_CREATE_DATABASE: env.bool(true),
   INFLUX_TIMEOUT_MS: env.int(DEFAULT_INFLUX_CONFIG.timeoutMs, 100),
+  INFLUX_WRITE_DEADLINE_MS: env.int(2_000, 100),
   INFLUX_GZIP_THRESHOLD: env.int(DEFAULT_INFLUX_CONFIG.gzipThreshold),
   BATCH_MAX_POINTS: env.int(5000, 1),
   BATCH_FLUSH_MS: env.int(50, 1),
@@ -77,7 +78,11 @@ export interface IngestionConfig {
     /** Points queued for InfluxDB before the consumer stops reading (back-pressure). */
     readonly maxQueuedPoints: number;
   };
-  readonly influx: InfluxConfig & { readonly createDatabase: boolean };
+  readonly influx: InfluxConfig & {
+    readonly createDatabase: boolean;
+    /** A write unanswered this long counts as failed (a hung InfluxDB is a down one). */
+    readonly writeDeadlineMs: number;
+  };
   readonly batch: {
     readonly maxPoints: number;
     readonly flushMs: number;
@@ -130,6 +135,7 @@ export function loadIngestionConfig(source: NodeJS.ProcessEnv = process.env): In
       timeoutMs: e.INFLUX_TIMEOUT_MS,
       gzipThreshold: e.INFLUX_GZIP_THRESHOLD,
       createDatabase: e.INFLUX_CREATE_DATABASE,
+      writeDeadlineMs: e.INFLUX_WRITE_DEADLINE_MS,
     },
     batch: {
       maxPoints: e.BATCH_MAX_POINTS,
