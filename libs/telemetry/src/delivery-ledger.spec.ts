@@ -92,7 +92,10 @@ describe('DeliveryLedger', () => {
     expect(ledger.admit(t, 5, 5000)).toBe(true); // a redelivery is not newer
     expect(ledger.admit(t, 13, 10_001)).toBe(true);
     expect(ledger.admit(t, undefined, 0)).toBe(true);
-    expect(ledger.flush()[0]).toMatchObject({ clockRegressions: 2, interval: { clockRegressions: 2 } });
+    expect(ledger.flush()[0]).toMatchObject({
+      clockRegressions: 2,
+      interval: { clockRegressions: 2 },
+    });
   });
 
   it('carries on from a snapshot: no false gap, duplicate or reset after a restart', () => {

@@ -70,7 +70,9 @@ export class DeliveryLedgerService implements OnModuleInit, OnApplicationShutdow
     this.unwatch = this.replayer.onReplayed((groups) => this.replayed(groups));
     if (this.config.statsIntervalMs > 0)
       this.timer = setInterval(() => this.flush(), this.config.statsIntervalMs).unref();
-    if (!(this.config.statsIntervalMs > 0 && this.config.statsIntervalMs <= MAX_COMPACT_INTERVAL_MS))
+    if (!(
+      this.config.statsIntervalMs > 0 && this.config.statsIntervalMs <= MAX_COMPACT_INTERVAL_MS
+    ))
       this.compactTimer = setInterval(() => this.compact(), MAX_COMPACT_INTERVAL_MS).unref();
   }
 

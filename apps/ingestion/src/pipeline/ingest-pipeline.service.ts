@@ -73,7 +73,11 @@ export class IngestPipeline {
         // A newer seq at a timestamp not after the device's newest is refused (clock regression).
         const clock = this.ledger.admit(topic, decoded.value.samples);
         if (clock.detail !== undefined && clock.admitted.length === 0)
-          return this.deadLetter(message, new ContractError('clock_regression', clock.detail), topic);
+          return this.deadLetter(
+            message,
+            new ContractError('clock_regression', clock.detail),
+            topic,
+          );
         const points: Point[] = telemetryPoints({ ...decoded.value, samples: clock.admitted });
         // Dropped fields are recorded beside the stored sample, in the same write.
         for (const drop of decoded.value.dropped) {

@@ -28,7 +28,8 @@ describe('spool records', () => {
   });
 
   it('split a large batch into records of the size asked, keeping every line once, in order', () => {
-    const line = (i: number) => `cnc_machine,device=d${i % 7} spindle_rpm=${i},seq=${i} ${1000 + i}`;
+    const line = (i: number) =>
+      `cnc_machine,device=d${i % 7} spindle_rpm=${i},seq=${i} ${1000 + i}`;
     const groups = Array.from({ length: 50 }, (_, g) => ({
       lines: Array.from({ length: 100 }, (_, i) => line(g * 100 + i)),
       topic: `parks/science-city/f1/cnc_machine/d${g}/telemetry`,

@@ -14,11 +14,7 @@ import {
 } from '@parkpulse/spool';
 import { INGESTION_CONFIG, type IngestionConfig } from '../config/ingestion-config.js';
 import { IngestMetrics } from '../metrics/ingest-metrics.service.js';
-import {
-  decodeSpoolRecord,
-  encodeSpoolRecords,
-  type SpooledGroup,
-} from './spool-record.js';
+import { decodeSpoolRecord, encodeSpoolRecords, type SpooledGroup } from './spool-record.js';
 
 /** A segment handed out for replay, its records decoded (unreadable ones left out, and logged). */
 export interface ReplaySegment {

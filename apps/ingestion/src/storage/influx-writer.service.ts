@@ -110,7 +110,10 @@ export class InfluxWriter {
           timer = setTimeout(() => {
             write.catch(() => undefined); // it ends within INFLUX_TIMEOUT_MS, unawaited
             reject(
-              new InfluxWriteError(`no answer within ${deadlineMs} ms (INFLUX_WRITE_DEADLINE_MS)`, true),
+              new InfluxWriteError(
+                `no answer within ${deadlineMs} ms (INFLUX_WRITE_DEADLINE_MS)`,
+                true,
+              ),
             );
           }, deadlineMs);
         }),
