@@ -11,7 +11,11 @@ import {
 import { metricValue, startPlatform, type Platform } from './support/platform.js';
 
 /** What the ledger must say of every device once everything is stored: the truth. */
-function expectTrueLedger(rows: Map<string, Record<string, number>>, devices: number, perDevice: number) {
+function expectTrueLedger(
+  rows: Map<string, Record<string, number>>,
+  devices: number,
+  perDevice: number,
+) {
   expect(rows.size).toBe(devices);
   for (const [device, row] of rows)
     expect({
@@ -91,7 +95,11 @@ describe('the delivery ledger through three ingestion crashes under load', () =>
   });
 
   it('and the ledger says so: completeness 1, nothing missing, no reset, for every device', async () => {
-    expectTrueLedger(await settledLedger(platform.store, SITE, DEVICES, PER_DEVICE), DEVICES, PER_DEVICE);
+    expectTrueLedger(
+      await settledLedger(platform.store, SITE, DEVICES, PER_DEVICE),
+      DEVICES,
+      PER_DEVICE,
+    );
   });
 });
 
@@ -146,7 +154,13 @@ describe('the delivery ledger after a restart on a full spool', () => {
 
   it('stores every message', async () => {
     expect(acked).toBe(DEVICES * PER_DEVICE);
-    await platform.waitForCount('cnc_machine', 'seq', DEVICES * PER_DEVICE, `"site" = '${SITE}'`, 90_000);
+    await platform.waitForCount(
+      'cnc_machine',
+      'seq',
+      DEVICES * PER_DEVICE,
+      `"site" = '${SITE}'`,
+      90_000,
+    );
     const figures = await seqFigures(platform.store, SITE);
     for (const [device, row] of figures)
       expect({ device, row }).toEqual({ device, row: [PER_DEVICE, PER_DEVICE, 1, PER_DEVICE] });
@@ -156,6 +170,10 @@ describe('the delivery ledger after a restart on a full spool', () => {
   });
 
   it('and the ledger says so: completeness 1, nothing missing, no reset, for every device', async () => {
-    expectTrueLedger(await settledLedger(platform.store, SITE, DEVICES, PER_DEVICE), DEVICES, PER_DEVICE);
+    expectTrueLedger(
+      await settledLedger(platform.store, SITE, DEVICES, PER_DEVICE),
+      DEVICES,
+      PER_DEVICE,
+    );
   });
 });

@@ -60,8 +60,16 @@ describe('DeliveryLedger', () => {
     const t = topicOf('cnc-4');
     for (let seq = 500; seq <= 600; seq++) ledger.record(t, seq, seq, seq); // live first
     for (let seq = 400; seq < 500; seq++) ledger.record(t, seq, seq, 700); // then the backlog
-    ledger.record(t, 300, 10_000, 10_000); // even with a later clock: not near zero
-    expect(ledger.flush()[0]).toMatchObject({ resets: 0, late: 101, missing: 0, lastSeq: 600 });
+    ledger.record(t, 450, 10_000, 10_000); // even with a later clock: not near zero
+    ledger.record(t, 1, 100, 700); // near zero, but the clock went back: the backlog's start
+    expect(ledger.flush()[0]).toMatchObject({
+      resets: 0,
+      late: 101,
+      duplicates: 1,
+      missing: 398, // 2…399
+      expected: 600,
+      lastSeq: 600,
+    });
   });
 
   it('clears a gap filled later and gives per-interval figures beside the cumulative ones', () => {
@@ -92,9 +100,12 @@ describe('DeliveryLedger', () => {
     expect(ledger.admit(t, 5, 5000)).toBe(true); // a redelivery is not newer
     expect(ledger.admit(t, 13, 10_001)).toBe(true);
     expect(ledger.admit(t, undefined, 0)).toBe(true);
+    ledger.record(t, 13, 10_001, 10_001);
     expect(ledger.flush()[0]).toMatchObject({
       clockRegressions: 2,
       interval: { clockRegressions: 2 },
+      missing: 0, // 11 and 12 were refused, not lost
+      expected: 13,
     });
   });
 

@@ -18,13 +18,13 @@ export interface LedgerFigures {
   readonly received: number;
   /** Samples whose `seq` had been stored already (redeliveries, repeats). */
   readonly duplicates: number;
-  /** Samples that arrived after a later one: a gap filled, or a seq older than the ledger's start. */
+  /** Samples that arrived after a later one: a gap filled, or a seq older than the run's start. */
   readonly late: number;
   /** The device restarted its counter (`seq` back to near zero while its clock went forward). */
   readonly resets: number;
   /** Samples refused because their `seq` was newer but their timestamp not after the newest. */
   readonly clockRegressions: number;
-  /** Sequence numbers skipped and still missing. */
+  /** Sequence numbers skipped and still missing (those refused for their clock are not). */
   readonly missing: number;
   /** Sequence numbers the device has used since it was first seen (or since its last reset). */
   readonly expected: number;
@@ -61,6 +61,8 @@ export interface DeviceLedgerState {
   readonly highestTs: number;
   /** Missing seqs as `[from, to]` ranges (inclusive). */
   readonly missing: readonly (readonly [number, number])[];
+  /** Seqs refused for a clock regression, above the highest stored. */
+  readonly refused?: readonly (readonly [number, number])[];
 }
 
 export interface LedgerSnapshot {
@@ -91,6 +93,8 @@ class DeviceLedger {
   admittedSeq = -1;
   admittedTs = 0;
   readonly missing = new Set<number>();
+  /** Seqs refused for their clock and not passed yet: when a later seq comes, not a gap. */
+  readonly refused = new Set<number>();
   lags: number[] = [];
   active = false;
   /** Counters at the previous flush, for the per-interval figures. */
@@ -112,6 +116,7 @@ class DeviceLedger {
     if (ts <= this.admittedTs) {
       this.clockRegressions++;
       this.active = true;
+      if (this.refused.size < MAX_OPEN_GAPS) this.refused.add(seq);
       return false;
     }
     this.admittedSeq = seq;
@@ -142,7 +147,8 @@ class DeviceLedger {
         this.resets++;
         return this.restart(seq, ts);
       }
-      for (let s = this.highest + 1; s < seq; s++) this.missing.add(s);
+      for (let s = this.highest + 1; s < seq; s++) if (!this.refused.delete(s)) this.missing.add(s);
+      if (this.refused.size > 0) this.refused.delete(seq);
       this.highest = seq;
       this.highestTs = ts;
       if (seq > this.admittedSeq) {
@@ -159,9 +165,15 @@ class DeviceLedger {
       this.resets++;
       return this.restart(seq, ts);
     }
-    // Older than the run's start: a backlog sample from before the ledger began counting.
-    if (seq < this.first) this.late++;
-    else this.duplicates++;
+    if (seq < this.first) {
+      // Older than the run's start: the ledger saw later samples first (a backlog interleaved
+      // with live traffic): the run starts earlier, and what lies between is a gap.
+      for (let s = seq + 1; s < this.first; s++) if (!this.refused.delete(s)) this.missing.add(s);
+      this.first = seq;
+      this.late++;
+      return;
+    }
+    this.duplicates++;
   }
 
   private restart(seq: number, ts: number): void {
@@ -218,6 +230,7 @@ class DeviceLedger {
       highest: this.highest,
       highestTs: this.highestTs,
       missing: toRanges(this.missing),
+      refused: toRanges(this.refused),
     };
   }
 
@@ -234,6 +247,7 @@ class DeviceLedger {
     d.admittedSeq = state.highest;
     d.admittedTs = state.highestTs;
     for (const [from, to] of state.missing) for (let s = from; s <= to; s++) d.missing.add(s);
+    for (const [from, to] of state.refused ?? []) for (let s = from; s <= to; s++) d.refused.add(s);
     d.mark = d.counters();
     return d;
   }
@@ -263,7 +277,8 @@ function toRanges(values: ReadonlySet<number>): [number, number][] {
  * figures and persists the {@link snapshot} (see the ingestion's ledger store).
  *
  * Out of order is normal (a broker backlog interleaved with live traffic, a spool replay): an
- * older seq fills its gap (`late`), or, when older than the run's start, is `late` too. Only a
+ * older seq fills its gap, or, when older than the run's start, moves the start back (`late`
+ * either way). Only a
  * seq back to near zero ({@link RESET_SEQ_MAX}) with the device clock going forward is a counter
  * reset. Without a snapshot, the first `seq` seen from a device is its starting point (`since`
  * says from when the figures count).

@@ -171,7 +171,9 @@ export async function settledLedger(
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     rows = await latestLedgerRows(store, site);
-    const settled = [...rows.values()].filter((r) => r['last_seq'] === lastSeq && r['missing'] === 0);
+    const settled = [...rows.values()].filter(
+      (r) => r['last_seq'] === lastSeq && r['missing'] === 0,
+    );
     if (rows.size === devices && settled.length === devices) return rows;
     await sleep(300);
   }

@@ -93,10 +93,12 @@ export class DeliveryLedgerService implements OnModuleInit, OnApplicationShutdow
     this.journal('x', topic, regressed);
     const newest = this.ledger.newest(topic);
     const seqs = regressed.map((s) => s.seq);
-    const detail =
-      `${regressed.length === 1 ? `seq ${seqs[0]}` : `${regressed.length} samples (seq ${seqs[0]}…${seqs.at(-1)})`} ` +
-      `not after the device's newest sample (seq ${newest?.seq} at ${new Date(newest?.ts ?? 0).toISOString()}), ` +
-      `timestamp ${new Date(regressed[0]!.ts).toISOString()}: the device clock went back; not stored`;
+    const iso = (ts: number) => new Date(ts).toISOString();
+    const what =
+      regressed.length === 1
+        ? `seq ${seqs[0]} at ${iso(regressed[0]!.ts)} is`
+        : `${regressed.length} samples (seq ${seqs[0]}…${seqs.at(-1)}, from ${iso(regressed[0]!.ts)}) are`;
+    const detail = `${what} not after the device's newest sample (seq ${newest?.seq} at ${iso(newest?.ts ?? 0)}): the device clock went back; not stored`;
     return { admitted, regressed, detail };
   }
 
