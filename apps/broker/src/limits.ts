@@ -513,7 +513,7 @@ export class BrokerLimits {
 
   /** Counts Aedes' own limits: the connect timeout and the keep-alive limit. */
   observe(aedes: Aedes): void {
-    aedes.on('client', (client) => this.authenticated(client.conn as Duplex));
+    aedes.on('client', (client) => this.authenticated(client.conn));
     aedes.on('connectionError', (client, error) => {
       const guard = this.guards.get(client.conn);
       if (error.message === 'connect did not arrive in time') {
