@@ -55,8 +55,8 @@ export const DEFAULT_LIMITS: LimitsConfig = {
   publishBurst: 1_000,
   throttleDisconnectMs: 60_000,
   subscriberBufferBytes: 1_048_576,
-  maxConnecting: 2_000,
-  maxConnectingPerAddress: 100,
+  maxConnecting: 5_000,
+  maxConnectingPerAddress: 500,
   connectingTimeoutMs: 5_000,
 };
 
