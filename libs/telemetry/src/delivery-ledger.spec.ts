@@ -109,6 +109,19 @@ describe('DeliveryLedger', () => {
     });
   });
 
+  it('admits a newer seq at an earlier time outside what the device covered (a backlog)', () => {
+    const ledger = new DeliveryLedger();
+    const t = topicOf('cnc-8');
+    for (let seq = 1; seq <= 10; seq++) ledger.admit(t, seq, 100_000 + seq * 1000); // 101…110 s
+    // A restarted counter that uploads an older backlog: 11… at 1…9 s, then onto covered time.
+    for (let seq = 11; seq <= 19; seq++) expect(ledger.admit(t, seq, (seq - 10) * 1000)).toBe(true);
+    expect(ledger.admit(t, 20, 50_000)).toBe(true); // still before 101 s
+    expect(ledger.admit(t, 21, 105_000)).toBe(false); // inside 101…110 s: would overwrite
+    expect(ledger.admit(t, 22, 5_000)).toBe(false); // inside the backlog's own time
+    expect(ledger.admit(t, 23, 111_000)).toBe(true);
+    expect(ledger.flush()[0]).toMatchObject({ clockRegressions: 2 });
+  });
+
   it('carries on from a snapshot: no false gap, duplicate or reset after a restart', () => {
     let clock = 1000;
     const before = new DeliveryLedger(() => clock);

@@ -40,6 +40,8 @@ export interface LedgerFigures {
 
 /** Beyond this many open gaps a device's counter is taken to have jumped (a reset). */
 const MAX_OPEN_GAPS = 100_000;
+/** Spans of device time kept per device for the clock check. */
+const MAX_SPANS = 16;
 /**
  * A counter restart goes back to (near) zero: a seq going back to above this is an old sample
  * arriving late (a broker backlog interleaved with live traffic, a replay), never a reset.
@@ -63,6 +65,8 @@ export interface DeviceLedgerState {
   readonly missing: readonly (readonly [number, number])[];
   /** Seqs refused for a clock regression, above the highest stored. */
   readonly refused?: readonly (readonly [number, number])[];
+  /** Device time covered by the current counter run (see admit). */
+  readonly spans?: readonly (readonly [number, number])[];
 }
 
 export interface LedgerSnapshot {
@@ -89,9 +93,17 @@ class DeviceLedger {
   highest = -1;
   /** Device time of the highest `seq`. */
   highestTs = 0;
-  /** The newest sample let through {@link DeliveryLedger.admit} (not necessarily stored yet). */
+  /** The highest seq, and the newest time, let through {@link DeliveryLedger.admit}. */
   admittedSeq = -1;
   admittedTs = 0;
+  /**
+   * Device time covered by the admitted samples of the current counter run, as `[from, to]`
+   * spans (a few: a device may upload an older backlog beside its live samples). A newer seq
+   * inside them could overwrite a stored sample.
+   */
+  spans: [number, number][] = [];
+  /** The span that samples in order extend. */
+  current = -1;
   readonly missing = new Set<number>();
   /** Seqs refused for their clock and not passed yet: when a later seq comes, not a gap. */
   readonly refused = new Set<number>();
@@ -108,20 +120,60 @@ class DeviceLedger {
   /** Whether a sample with this seq and device time may be stored (see DeliveryLedger.admit). */
   admit(seq: number, ts: number): boolean {
     if (this.admittedSeq < 0 || isReset(seq, ts, this.admittedSeq, this.admittedTs)) {
-      this.admittedSeq = seq;
-      this.admittedTs = ts;
+      this.newRun(seq, ts);
       return true;
     }
-    if (seq <= this.admittedSeq) return true; // a redelivery or an older sample: not newer
-    if (ts <= this.admittedTs) {
+    if (seq > this.admittedSeq && ts <= this.admittedTs && this.covered(ts)) {
       this.clockRegressions++;
       this.active = true;
       if (this.refused.size < MAX_OPEN_GAPS) this.refused.add(seq);
       return false;
     }
+    this.admitted(seq, ts);
+    return true;
+  }
+
+  private newRun(seq: number, ts: number): void {
     this.admittedSeq = seq;
     this.admittedTs = ts;
-    return true;
+    this.spans = [[ts, ts]];
+    this.current = 0;
+  }
+
+  /** A sample of the current run was let through (or stored): its time is covered now. */
+  admitted(seq: number, ts: number): void {
+    if (seq > this.admittedSeq) this.admittedSeq = seq;
+    if (ts > this.admittedTs) this.admittedTs = ts;
+    if (this.covered(ts)) return;
+    const current = this.spans[this.current];
+    if (current && ts > current[1]) {
+      current[1] = ts;
+      // Extended over a later span: one span now.
+      for (let other = this.overlapping(current); other; other = this.overlapping(current)) {
+        current[0] = Math.min(current[0], other[0]);
+        current[1] = Math.max(current[1], other[1]);
+        this.spans.splice(this.spans.indexOf(other), 1);
+      }
+      this.current = this.spans.indexOf(current);
+      return;
+    }
+    this.spans.push([ts, ts]);
+    if (this.spans.length > MAX_SPANS) {
+      // Forget the oldest stretch of time (the smallest end) but never the current one.
+      let oldest = 0;
+      for (let i = 1; i < this.spans.length - 1; i++)
+        if (this.spans[i]![1] < this.spans[oldest]![1]) oldest = i;
+      this.spans.splice(oldest, 1);
+    }
+    this.current = this.spans.length - 1;
+  }
+
+  private overlapping(span: [number, number]): [number, number] | undefined {
+    return this.spans.find((s) => s !== span && s[0] <= span[1] && s[1] >= span[0]);
+  }
+
+  private covered(ts: number): boolean {
+    return this.spans.some(([from, to]) => from <= ts && ts <= to);
   }
 
   record(seq: number, ts: number): void {
@@ -151,10 +203,7 @@ class DeviceLedger {
       if (this.refused.size > 0) this.refused.delete(seq);
       this.highest = seq;
       this.highestTs = ts;
-      if (seq > this.admittedSeq) {
-        this.admittedSeq = seq;
-        this.admittedTs = ts;
-      }
+      this.admitted(seq, ts);
       return;
     }
     if (this.missing.delete(seq)) {
@@ -181,10 +230,8 @@ class DeviceLedger {
     this.highest = seq;
     this.highestTs = ts;
     this.missing.clear();
-    if (this.admittedSeq < 0 || isReset(seq, ts, this.admittedSeq, this.admittedTs)) {
-      this.admittedSeq = seq;
-      this.admittedTs = ts;
-    }
+    if (this.admittedSeq < 0 || isReset(seq, ts, this.admittedSeq, this.admittedTs))
+      this.newRun(seq, ts);
   }
 
   figures(): LedgerFigures {
@@ -231,6 +278,7 @@ class DeviceLedger {
       highestTs: this.highestTs,
       missing: toRanges(this.missing),
       refused: toRanges(this.refused),
+      spans: this.spans.map(([a, b]) => [a, b] as const),
     };
   }
 
@@ -246,6 +294,11 @@ class DeviceLedger {
     d.highestTs = state.highestTs;
     d.admittedSeq = state.highest;
     d.admittedTs = state.highestTs;
+    d.spans = (state.spans ?? (state.highest >= 0 ? [[state.highestTs, state.highestTs]] : [])).map(
+      ([a, b]) => [a, b],
+    );
+    for (const [, to] of d.spans) if (to > d.admittedTs) d.admittedTs = to;
+    d.current = d.spans.findIndex(([a, b]) => a <= state.highestTs && state.highestTs <= b);
     for (const [from, to] of state.missing) for (let s = from; s <= to; s++) d.missing.add(s);
     for (const [from, to] of state.refused ?? []) for (let s = from; s <= to; s++) d.refused.add(s);
     d.mark = d.counters();
@@ -290,9 +343,11 @@ export class DeliveryLedger {
 
   /**
    * Before storing: whether a sample may be stored. False for a clock regression — a `seq` newer
-   * than the device's newest with a timestamp not after the newest's: stored, it could overwrite
-   * an earlier sample of the device at the same time (InfluxDB keeps one point per series and
-   * time). Counted; the caller refuses the sample. Samples without `seq` are always admitted.
+   * than the device's newest, with a timestamp not after the newest one and inside the device
+   * time its earlier samples of this counter run cover: stored, it could overwrite an earlier
+   * sample at the same time (InfluxDB keeps one point per series and time). Counted; the caller
+   * refuses the sample. A newer seq at an earlier time outside that (a device uploading an older
+   * backlog) is admitted. Samples without `seq` are always admitted.
    */
   admit(topic: ParsedTopic, seq: number | undefined, ts: number): boolean {
     if (seq === undefined) return true;

@@ -27,7 +27,7 @@ const MAX_COMPACT_INTERVAL_MS = 10_000;
 export interface Admission {
   /** To be stored. */
   readonly admitted: readonly Sample[];
-  /** Refused: a newer `seq` whose timestamp is not after the device's newest (clock regression). */
+  /** Refused: a newer `seq` at a time the device's earlier samples cover (clock regression). */
   readonly regressed: readonly Sample[];
   /** Why, in words, when some were refused (for the dead letter). */
   readonly detail?: string;
@@ -98,7 +98,7 @@ export class DeliveryLedgerService implements OnModuleInit, OnApplicationShutdow
       regressed.length === 1
         ? `seq ${seqs[0]} at ${iso(regressed[0]!.ts)} is`
         : `${regressed.length} samples (seq ${seqs[0]}…${seqs.at(-1)}, from ${iso(regressed[0]!.ts)}) are`;
-    const detail = `${what} not after the device's newest sample (seq ${newest?.seq} at ${iso(newest?.ts ?? 0)}): the device clock went back; not stored`;
+    const detail = `${what} inside the time the device's earlier samples cover (its newest: seq ${newest?.seq} at ${iso(newest?.ts ?? 0)}): the device clock went back; not stored`;
     return { admitted, regressed, detail };
   }
 
