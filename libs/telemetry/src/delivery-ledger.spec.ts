@@ -122,22 +122,40 @@ describe('DeliveryLedger', () => {
     expect(ledger.flush()[0]).toMatchObject({ clockRegressions: 2 });
   });
 
+  it('is not confused by stored samples of one run arriving while another run is admitted', () => {
+    const ledger = new DeliveryLedger();
+    const t = topicOf('cnc-9');
+    // Run A (late device time) admitted; run B (earlier time, counter from 1) admitted beside it…
+    for (let seq = 1; seq <= 10; seq++) ledger.admit(t, seq, 1_000_000 + seq * 1000);
+    for (let seq = 1; seq <= 5; seq++) expect(ledger.admit(t, seq, seq * 1000)).toBe(true);
+    // …while run A's samples are reported stored only now (storage lags behind).
+    for (let seq = 1; seq <= 10; seq++) ledger.record(t, seq, 1_000_000 + seq * 1000, 2_000_000);
+    for (let seq = 6; seq <= 30; seq++) expect(ledger.admit(t, seq, seq * 1000)).toBe(true);
+    expect(ledger.flush()[0]).toMatchObject({ clockRegressions: 0 });
+  });
+
   it('carries on from a snapshot: no false gap, duplicate or reset after a restart', () => {
     let clock = 1000;
     const before = new DeliveryLedger(() => clock);
     const t = topicOf('cnc-7');
-    for (const seq of [1, 2, 3, 5]) before.record(t, seq, seq, seq);
+    // As the ingestion does: admitted before storing, recorded once stored.
+    const store = (ledger: DeliveryLedger, seq: number, ts: number) => {
+      expect(ledger.admit(t, seq, ts)).toBe(true);
+      ledger.record(t, seq, ts, ts);
+    };
+    for (const seq of [1, 2, 3, 5]) store(before, seq, seq);
     const snapshot = JSON.parse(JSON.stringify(before.snapshot())) as ReturnType<
       DeliveryLedger['snapshot']
     >;
     clock = 5000;
     const after = new DeliveryLedger(() => clock);
     after.restore(snapshot);
-    after.record(t, 7, 7, 7);
-    after.record(t, 6, 6, 7);
+    store(after, 7, 7);
+    store(after, 6, 6);
     after.confirm(t, 4, 4); // replayed from the spool
     after.confirm(t, 2, 2); // known already: nothing
     expect(after.admit(t, 8, 6)).toBe(false);
+    expect(after.admit(t, 8, 2)).toBe(false); // covered before the restart
     expect(after.flush()[0]).toMatchObject({
       since: 1000,
       received: 7,
@@ -146,7 +164,7 @@ describe('DeliveryLedger', () => {
       resets: 0,
       late: 2,
       expected: 7,
-      interval: { received: 3, clockRegressions: 1 },
+      interval: { received: 3, clockRegressions: 2 },
     });
   });
 });

@@ -193,6 +193,8 @@ class DeviceLedger {
   }
 
   private note(seq: number, ts: number): void {
+    // A device known only from stored samples (a replay): its time is covered from the first.
+    if (this.spans.length === 0) this.admitted(seq, ts);
     if (this.highest < 0) return this.restart(seq, ts);
     if (seq > this.highest) {
       if (seq - this.highest - 1 > MAX_OPEN_GAPS) {
@@ -203,7 +205,10 @@ class DeviceLedger {
       if (this.refused.size > 0) this.refused.delete(seq);
       this.highest = seq;
       this.highestTs = ts;
-      this.admitted(seq, ts);
+      // Not the spans: stored samples come in storage order, which may interleave two runs of
+      // device time; only admit (in arrival order) and a journal replay (`cover`) extend them.
+      if (seq > this.admittedSeq) this.admittedSeq = seq;
+      if (ts > this.admittedTs) this.admittedTs = ts;
       return;
     }
     if (this.missing.delete(seq)) {
@@ -360,6 +365,12 @@ export class DeliveryLedger {
     return device && device.admittedSeq >= 0
       ? { seq: device.admittedSeq, ts: device.admittedTs }
       : undefined;
+  }
+
+  /** Marks a sample's time as covered, as `admit` would have (replaying a journal). */
+  cover(topic: ParsedTopic, seq: number | undefined, ts: number): void {
+    if (seq === undefined) return;
+    this.device(topic).admitted(seq, ts);
   }
 
   /** A sample of `topic`'s device was stored at `storedAt` (ms). */

@@ -164,8 +164,10 @@ export class DeliveryLedgerService implements OnModuleInit, OnApplicationShutdow
     if (!topic.ok) return;
     for (const [seq, ts] of entry.s) {
       const s = seq ?? undefined;
-      if (entry.k === 'r') this.ledger.record(topic.value, s, ts, entry.at ?? ts);
-      else if (entry.k === 'c' && s !== undefined) this.ledger.confirm(topic.value, s, ts);
+      if (entry.k === 'r') {
+        this.ledger.cover(topic.value, s, ts);
+        this.ledger.record(topic.value, s, ts, entry.at ?? ts);
+      } else if (entry.k === 'c' && s !== undefined) this.ledger.confirm(topic.value, s, ts);
       else if (entry.k === 'x') this.ledger.admit(topic.value, s, ts);
     }
   }
