@@ -37,6 +37,7 @@ describe('broker limits: packet size, connections, connect timeout, keep-alive',
         MAX_CONNECTIONS: String(MAX_CONNECTIONS),
         MAX_KEEPALIVE_S: String(MAX_KEEPALIVE_S),
         CONNECT_TIMEOUT_MS: '1000',
+        CONNECTING_TIMEOUT_MS: '1000',
         STATS_INTERVAL_MS: '500',
       },
     });
@@ -78,7 +79,7 @@ describe('broker limits: packet size, connections, connect timeout, keep-alive',
     expect(await disconnects()).toMatchObject({ '{limit="packet_size"}': 2 });
   });
 
-  it('closes a TCP connection that never sends CONNECT (CONNECT_TIMEOUT_MS)', async () => {
+  it('closes a TCP connection that never sends CONNECT (CONNECTING_TIMEOUT_MS)', async () => {
     const idle = tcpConnect({ host: '127.0.0.1', port: platform.mqttPort });
     idle.on('error', () => undefined);
     await new Promise((r) => idle.once('close', r));

@@ -149,11 +149,15 @@ export async function startBroker(
   // Every client connection, for a graceful close that lets accepted messages reach subscribers.
   const connections = new Set<Duplex>();
   const accept = (stream: Duplex, req?: IncomingMessage) =>
-    limits.admit(stream, connections.size, (admitted) => {
-      connections.add(admitted);
-      admitted.once('close', () => connections.delete(admitted));
-      aedes.handle(admitted, req);
-    });
+    limits.admit(
+      stream,
+      (admitted) => {
+        connections.add(admitted);
+        admitted.once('close', () => connections.delete(admitted));
+        aedes.handle(admitted, req);
+      },
+      req?.socket.remoteAddress,
+    );
   const tcp = createTcpServer((socket) => {
     socket.setNoDelay(true);
     accept(coalesceWrites(socket));

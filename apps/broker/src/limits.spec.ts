@@ -172,6 +172,9 @@ describe('helpers', () => {
         PUBLISH_BURST: '40',
         THROTTLE_DISCONNECT_MS: '3000',
         SUBSCRIBER_BUFFER_BYTES: '65536',
+        MAX_CONNECTING: '50',
+        MAX_CONNECTING_PER_ADDRESS: '5',
+        CONNECTING_TIMEOUT_MS: '2000',
       }).limits,
     ).toEqual({
       maxPacketBytes: 4096,
@@ -181,6 +184,9 @@ describe('helpers', () => {
       publishBurst: 40,
       throttleDisconnectMs: 3000,
       subscriberBufferBytes: 65536,
+      maxConnecting: 50,
+      maxConnectingPerAddress: 5,
+      connectingTimeoutMs: 2000,
     });
   });
 });
@@ -227,11 +233,15 @@ describe('BrokerLimits', () => {
     );
     return { metrics, limits };
   };
-  const admitted = (limits: BrokerLimits, open = 0) => {
+  /** A connection past its CONNECT (read by "Aedes"), as the tests below need it. */
+  const admitted = async (limits: BrokerLimits, id = 'd-1') => {
     const result: { conn: ReturnType<typeof fakeConnection>; accepted?: Duplex } = {
       conn: fakeConnection(),
     };
-    limits.admit(result.conn, open, (s) => (result.accepted = s));
+    result.conn.push(connect(id));
+    limits.admit(result.conn, (s) => (result.accepted = s));
+    expect(result.accepted?.read()).toEqual(connect(id));
+    await Promise.resolve();
     return result;
   };
 
@@ -241,21 +251,18 @@ describe('BrokerLimits', () => {
     clock = 0;
   });
 
-  it('passes a well-behaved client through unchanged', () => {
+  it('passes a well-behaved client through unchanged', async () => {
     const { limits } = make();
-    const { conn, accepted } = admitted(limits);
+    const { conn, accepted } = await admitted(limits);
     expect(accepted).toBe(conn);
-    const bytes = Buffer.concat([connect('d-1'), publish('parks/a', 'hello')]);
+    const bytes = Buffer.concat([publish('parks/a', 'hello'), publish('parks/b', 'hello')]);
     conn.push(bytes);
     expect(conn.read()).toEqual(bytes);
   });
 
   it('disconnects a client whose packet is above the maximum, and counts it', async () => {
     const { limits, metrics } = make({ maxPacketBytes: 1024 });
-    const { conn } = admitted(limits);
-    conn.push(connect('big-1'));
-    expect(conn.read()).not.toBeNull();
-    await Promise.resolve();
+    const { conn } = await admitted(limits, 'big-1');
     const big = publish('parks/a', 'x'.repeat(2000));
     conn.push(big.subarray(0, 10));
     expect(conn.read()).toBeNull();
@@ -269,7 +276,7 @@ describe('BrokerLimits', () => {
   it('reads a client above its rate only as far as its tokens go, then throttles it', async () => {
     vi.useFakeTimers();
     const { limits, metrics } = make({ publishRate: 10, publishBurst: 5, throttleDisconnectMs: 0 });
-    const { conn } = admitted(limits);
+    const { conn } = await admitted(limits);
     const one = publish('parks/a', 'x');
     conn.push(Buffer.concat(Array.from({ length: 12 }, () => one)));
     const first = conn.read() as Buffer;
@@ -305,7 +312,7 @@ describe('BrokerLimits', () => {
       publishBurst: 1,
       throttleDisconnectMs: 3000,
     });
-    const { conn } = admitted(limits);
+    const { conn } = await admitted(limits);
     const one = publish('parks/a', 'x');
     conn.push(Buffer.concat(Array.from({ length: 100 }, () => one)));
     for (let t = 0; t <= 3000 && !conn.destroyed; t += 100) {
@@ -320,7 +327,7 @@ describe('BrokerLimits', () => {
 
   it(`hands Aedes at most ${MAX_PUBLISHES_PER_READ} publishes per read, and never nested reads`, async () => {
     const { limits } = make({ publishRate: 0 });
-    const { conn } = admitted(limits);
+    const { conn } = await admitted(limits);
     const one = publish('parks/a', 'x');
     conn.push(Buffer.concat(Array.from({ length: 250 }, () => one)));
     expect((conn.read() as Buffer).length).toBe(MAX_PUBLISHES_PER_READ * one.length);
@@ -335,25 +342,71 @@ describe('BrokerLimits', () => {
 
   it('refuses a connection above the maximum with CONNACK 3, but never the ingestion', async () => {
     const { limits, metrics } = make({ maxConnections: 2 });
-    const refused = admitted(limits, 2);
-    expect(refused.accepted).toBeUndefined();
+    await admitted(limits, 'd-1');
+    await admitted(limits, 'd-2');
+    const refused = { conn: fakeConnection(), accepted: undefined as Duplex | undefined };
+    limits.admit(refused.conn, (s) => (refused.accepted = s));
     refused.conn.push(connect('late-1'));
     await new Promise((r) => setImmediate(r));
+    expect(refused.accepted).toBeUndefined();
     expect(Buffer.concat(refused.conn.sent)).toEqual(CONNACK_SERVER_UNAVAILABLE);
     expect(refused.conn.writableEnded).toBe(true);
     expect((await counter(metrics.limitRefusals))['max_connections']).toBe(1);
     expect(lines.join('\n')).toContain('client late-1 refused (CONNACK 3)');
 
-    const ingestion = admitted(limits, 2);
-    ingestion.conn.push(connect('parkpulse-ingestion'));
-    await new Promise((r) => setImmediate(r));
+    const ingestion = await admitted(limits, 'parkpulse-ingestion');
     expect(ingestion.accepted).toBe(ingestion.conn);
-    expect(ingestion.conn.read()).toEqual(connect('parkpulse-ingestion'));
+  });
+
+  it('holds a connection until its CONNECT is whole, outside MAX_CONNECTIONS, then hands it on', async () => {
+    const { limits, metrics } = make({ maxConnections: 1 });
+    let accepted: Duplex | undefined;
+    const silent = fakeConnection();
+    limits.admit(silent, () => undefined);
+    const conn = fakeConnection();
+    limits.admit(conn, (s) => (accepted = s));
+    const bytes = connect('d-9');
+    conn.push(bytes.subarray(0, 5)); // half a CONNECT
+    await new Promise((r) => setImmediate(r));
+    expect(accepted).toBeUndefined();
+    expect(await counter(metrics.connecting)).toEqual({ total: 2 });
+    conn.push(bytes.subarray(5));
+    await new Promise((r) => setImmediate(r));
+    expect(accepted).toBe(conn); // the silent one took no slot
+    expect(conn.read()).toEqual(bytes);
+    expect(await counter(metrics.connecting)).toEqual({ total: 1 });
+  });
+
+  it('closes sockets beyond the connecting budgets, per address and in all, and slow ones', async () => {
+    vi.useFakeTimers();
+    const { limits, metrics } = make({
+      maxConnecting: 3,
+      maxConnectingPerAddress: 2,
+      connectingTimeoutMs: 1000,
+    });
+    const from = (address: string) => Object.assign(fakeConnection(), { remoteAddress: address });
+    const a = [from('10.0.0.1'), from('10.0.0.1'), from('10.0.0.1')];
+    for (const c of a) limits.admit(c, () => undefined);
+    expect(a.map((c) => c.destroyed)).toEqual([false, false, true]);
+    const b = [from('10.0.0.2'), from('10.0.0.2')];
+    for (const c of b) limits.admit(c, () => undefined);
+    expect(b.map((c) => c.destroyed)).toEqual([false, true]); // the budget of 3 in all
+    const ws = fakeConnection();
+    limits.admit(ws, () => undefined, '10.0.0.3'); // a WebSocket: its upgrade's address
+    expect(ws.destroyed).toBe(true);
+    expect(await counter(metrics.limitRefusals)).toMatchObject({
+      max_connecting_per_address: 1,
+      max_connecting: 2,
+    });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect([a[0], a[1], b[0]].map((c) => c!.destroyed)).toEqual([true, true, true]);
+    expect((await counter(metrics.limitDisconnects))['connect_timeout']).toBe(3);
+    expect(lines.join('\n')).toContain('no whole CONNECT within 1000 ms');
   });
 
   it('drops QoS-0 deliveries to a subscriber too far behind, never QoS-1 ones', async () => {
     const { limits, metrics } = make({ subscriberBufferBytes: 10_000 });
-    const { conn } = admitted(limits);
+    const { conn } = await admitted(limits);
     const client = {
       id: 'obs-1',
       conn,
@@ -380,9 +433,9 @@ describe('BrokerLimits', () => {
     expect(lines.join('\n')).toMatch(/obs-1.*keeping up again after 22 QoS-0 deliveries dropped/);
   });
 
-  it('reports the stream full to Aedes only at twice the shedding threshold', () => {
+  it('reports the stream full to Aedes only at twice the shedding threshold', async () => {
     const { limits } = make({ subscriberBufferBytes: 100_000 });
-    const { conn } = admitted(limits);
+    const { conn } = await admitted(limits);
     const chunk = Buffer.alloc(50_000);
     expect(conn.write(chunk)).toBe(true); // above the stream's own 16 KiB mark
     expect(conn.write(chunk)).toBe(true);

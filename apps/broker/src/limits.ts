@@ -9,8 +9,14 @@ import type { BrokerMetrics } from './metrics.js';
  * - Packet size: every connection's bytes go through a scanner of MQTT fixed headers before Aedes
  *   parses them; a packet announcing more than `maxPacketBytes` disconnects the client as soon as
  *   its header arrives, before the packet is buffered (Aedes' parser has no such limit).
- * - Connections: above `maxConnections` a new connection gets CONNACK 3 (server unavailable) to
- *   its CONNECT and is closed, without ever reaching Aedes. The ingestion's sessions are exempt.
+ * - Connecting: until its CONNECT has arrived whole, a connection is held here, not in Aedes, and
+ *   not in `maxConnections`: at most `maxConnecting` of them at once, `maxConnectingPerAddress` of
+ *   them per remote address (counted until the client is authenticated), each for at most
+ *   `connectingTimeoutMs`. Beyond either budget a new socket is closed at once. So sockets that
+ *   never send CONNECT (or half of one) cannot hold the connection slots of devices, and one
+ *   address cannot take the whole connecting budget.
+ * - Connections: a CONNECT that arrives while `maxConnections` are open gets CONNACK 3 (server
+ *   unavailable) and is closed, without ever reaching Aedes. The ingestion's sessions are exempt.
  * - Publish rate: a token bucket per connection. A client above its rate is throttled: the broker
  *   leaves its PUBLISH packets unread (TCP pushes back, its QoS-1 PUBACKs come later); one that
  *   stays above the rate for `throttleDisconnectMs` without a break is disconnected.
@@ -33,6 +39,12 @@ export interface LimitsConfig {
   readonly throttleDisconnectMs: number;
   /** Unsent bytes above which QoS-0 deliveries to a subscriber are dropped; 0 = never drop. */
   readonly subscriberBufferBytes: number;
+  /** Connections whose CONNECT has not arrived yet, at once; 0 = no limit. */
+  readonly maxConnecting: number;
+  /** Connections not authenticated yet (CONNECT not arrived, or being checked) per remote address; 0 = no limit. */
+  readonly maxConnectingPerAddress: number;
+  /** How long a new connection may take to send its whole CONNECT, ms. */
+  readonly connectingTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: LimitsConfig = {
@@ -43,6 +55,9 @@ export const DEFAULT_LIMITS: LimitsConfig = {
   publishBurst: 1_000,
   throttleDisconnectMs: 60_000,
   subscriberBufferBytes: 1_048_576,
+  maxConnecting: 5_000,
+  maxConnectingPerAddress: 500,
+  connectingTimeoutMs: 5_000,
 };
 
 /** The environment variables of the limits, for the broker's config schema. */
@@ -54,6 +69,9 @@ export const LIMITS_ENV = {
   PUBLISH_BURST: env.int(DEFAULT_LIMITS.publishBurst, 1),
   THROTTLE_DISCONNECT_MS: env.int(DEFAULT_LIMITS.throttleDisconnectMs, 0),
   SUBSCRIBER_BUFFER_BYTES: env.int(DEFAULT_LIMITS.subscriberBufferBytes, 0),
+  MAX_CONNECTING: env.int(DEFAULT_LIMITS.maxConnecting, 0),
+  MAX_CONNECTING_PER_ADDRESS: env.int(DEFAULT_LIMITS.maxConnectingPerAddress, 0),
+  CONNECTING_TIMEOUT_MS: env.int(DEFAULT_LIMITS.connectingTimeoutMs, 100),
 };
 
 export function limitsFromEnv(e: Record<keyof typeof LIMITS_ENV, number>): LimitsConfig {
@@ -65,11 +83,15 @@ export function limitsFromEnv(e: Record<keyof typeof LIMITS_ENV, number>): Limit
     publishBurst: e.PUBLISH_BURST,
     throttleDisconnectMs: e.THROTTLE_DISCONNECT_MS,
     subscriberBufferBytes: e.SUBSCRIBER_BUFFER_BYTES,
+    maxConnecting: e.MAX_CONNECTING,
+    maxConnectingPerAddress: e.MAX_CONNECTING_PER_ADDRESS,
+    connectingTimeoutMs: e.CONNECTING_TIMEOUT_MS,
   };
 }
 
 /** Why a client was refused, disconnected or a delivery dropped: the `limit`/`reason` labels. */
-export type RefusalReason = 'max_connections' | 'keepalive';
+export type RefusalReason =
+  'max_connections' | 'keepalive' | 'max_connecting' | 'max_connecting_per_address';
 export type DisconnectReason = 'packet_size' | 'publish_rate' | 'connect_timeout';
 export type ShedReason = 'subscriber_backlog';
 
@@ -91,10 +113,8 @@ export interface LimitStats {
 
 /** CONNACK, return code 3 (server unavailable), MQTT 3.1.1. */
 export const CONNACK_SERVER_UNAVAILABLE = Buffer.from([0x20, 0x02, 0x00, 0x03]);
-/** How long a connection refused for `maxConnections` may take to send its CONNECT. */
+/** How long a connection refused with CONNACK 3 is given to read it before it is closed. */
 export const REFUSE_WAIT_MS = 2_000;
-/** Refused connections waiting for their CONNECT at once; beyond, they are closed at once. */
-export const MAX_REFUSING = 100;
 /**
  * What one read hands Aedes at most: Aedes parses all of it at once and reads again only when
  * every message of it has been delivered, so this bounds the messages in flight per connection.
@@ -268,6 +288,23 @@ export function connectClientId(data: Uint8Array): string | undefined {
   return buf.toString('utf8', pos + 2, pos + 2 + idLength);
 }
 
+/**
+ * Bytes of the packet that starts `data` (fixed header included), from its remaining length; or
+ * undefined while the length is not complete. NaN for a malformed length (more than 4 bytes).
+ */
+export function packetLength(data: Uint8Array): number | undefined {
+  let length = 0;
+  let multiplier = 1;
+  for (let k = 0; k < 4; k++) {
+    const b = data[1 + k];
+    if (b === undefined) return undefined;
+    length += (b & 0x7f) * multiplier;
+    multiplier *= 128;
+    if (!(b & 0x80)) return 2 + k + length;
+  }
+  return Number.NaN;
+}
+
 /** Whether an MQTT topic filter matches a topic name (`+`, `#`; `$` topics not by wildcards). */
 export function topicMatches(filter: string, topic: string): boolean {
   if (filter === topic) return true;
@@ -341,10 +378,23 @@ class Guard {
 type Read = (size?: number) => unknown;
 type Write = (...args: unknown[]) => boolean;
 
+/** A connection until it is authenticated: counted for its address (and, before CONNECT, at all). */
+interface Connecting {
+  readonly address: string;
+  /** Still waiting for its whole CONNECT (in the connecting budget). */
+  waiting: boolean;
+  /** Counted in its address' unauthenticated connections. */
+  counted: boolean;
+}
+
 /** The broker's limits (see {@link LimitsConfig}): one instance per broker. */
 export class BrokerLimits {
   private readonly guards = new Map<Duplex, Guard>();
-  private refusing = 0;
+  private readonly connecting = new Map<Duplex, Connecting>();
+  /** Connections before their CONNECT arrived whole. */
+  private waiting = 0;
+  /** Connections not authenticated yet, per remote address. */
+  private readonly unauthenticated = new Map<string, number>();
   private throttledNow = 0;
   private readsHeld = false;
   private readonly wakeTokens: number;
@@ -353,7 +403,12 @@ export class BrokerLimits {
   private logSuppressed = 0;
   private readonly counts = {
     shed: { subscriber_backlog: 0 } as Record<ShedReason, number>,
-    refused: { max_connections: 0, keepalive: 0 } as Record<RefusalReason, number>,
+    refused: {
+      max_connections: 0,
+      keepalive: 0,
+      max_connecting: 0,
+      max_connecting_per_address: 0,
+    } as Record<RefusalReason, number>,
     disconnected: { packet_size: 0, publish_rate: 0, connect_timeout: 0 } as Record<
       DisconnectReason,
       number
@@ -381,17 +436,87 @@ export class BrokerLimits {
   }
 
   /**
-   * A new connection: refused when `openConnections` already reach the maximum, otherwise
-   * guarded (packet size, publish rate, delivery shedding) and given to `accept`.
+   * A new connection: closed at once beyond the connecting budgets; otherwise held until its
+   * CONNECT has arrived whole (at most `connectingTimeoutMs`), then refused with CONNACK 3 when
+   * `maxConnections` are open, or guarded (packet size, publish rate, delivery shedding) and
+   * given to `accept` with the CONNECT unread. `peerAddress`: the remote address when `stream`
+   * is not a socket (WebSocket: the upgrade request's).
    */
-  admit(stream: Duplex, openConnections: number, accept: (stream: Duplex) => void): void {
-    const max = this.config.maxConnections;
-    if (max > 0 && openConnections >= max) this.refuse(stream, accept);
-    else accept(this.guard(stream));
+  admit(stream: Duplex, accept: (stream: Duplex) => void, peerAddress?: string): void {
+    stream.on('error', () => undefined); // a reset during CONNECT is the client's business
+    const address = peerAddress ?? remoteAddressOf(stream) ?? '?';
+    const perAddress = this.config.maxConnectingPerAddress;
+    if (perAddress > 0 && (this.unauthenticated.get(address) ?? 0) >= perAddress) {
+      this.count('refused', 'max_connecting_per_address');
+      this.note(
+        `connection from ${address} closed: ${perAddress} connections from it not authenticated yet (MAX_CONNECTING_PER_ADDRESS)`,
+      );
+      stream.destroy();
+      return;
+    }
+    const budget = this.config.maxConnecting;
+    if (budget > 0 && this.waiting >= budget) {
+      this.count('refused', 'max_connecting');
+      this.note(
+        `connection from ${address} closed: ${budget} connections waiting for their CONNECT (MAX_CONNECTING)`,
+      );
+      stream.destroy();
+      return;
+    }
+    const state: Connecting = { address, waiting: true, counted: true };
+    this.connecting.set(stream, state);
+    this.waiting++;
+    this.unauthenticated.set(address, (this.unauthenticated.get(address) ?? 0) + 1);
+    this.metrics.connecting.set(this.waiting);
+    stream.once('close', () => this.authenticated(stream));
+
+    let buffered: Buffer = Buffer.alloc(0);
+    const done = () => {
+      clearTimeout(timer);
+      stream.off('readable', onReadable);
+      if (state.waiting) {
+        state.waiting = false;
+        this.waiting--;
+        this.metrics.connecting.set(this.waiting);
+      }
+    };
+    const timer = setTimeout(() => {
+      done();
+      this.count('disconnected', 'connect_timeout');
+      this.note(
+        `connection from ${address} closed: no whole CONNECT within ${this.config.connectingTimeoutMs} ms (CONNECTING_TIMEOUT_MS)`,
+      );
+      stream.destroy();
+    }, this.config.connectingTimeoutMs);
+    const onReadable = () => {
+      if (!state.waiting) return;
+      let chunk: Buffer | null;
+      while ((chunk = stream.read() as Buffer | null) !== null)
+        buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+      if (buffered.length === 0) return;
+      // Not a CONNECT: Aedes refuses it ([MQTT-3.1.0-1]); a CONNECT: wait until it is whole.
+      const size = buffered[0] === 0x10 ? packetLength(buffered) : buffered.length;
+      const max = this.config.maxPacketBytes;
+      if (size !== undefined && Number.isFinite(size) && max > 0 && size > max) {
+        done();
+        this.count('disconnected', 'packet_size');
+        this.note(
+          `connection from ${address} closed: a CONNECT of ${size} bytes (MAX_PACKET_BYTES ${max})`,
+        );
+        stream.destroy();
+        return;
+      }
+      if (size === undefined || buffered.length < size) return;
+      done();
+      this.connected(stream, buffered, accept);
+    };
+    stream.on('readable', onReadable);
+    if (stream.readableLength > 0) onReadable();
   }
 
   /** Counts Aedes' own limits: the connect timeout and the keep-alive limit. */
   observe(aedes: Aedes): void {
+    aedes.on('client', (client) => this.authenticated(client.conn));
     aedes.on('connectionError', (client, error) => {
       const guard = this.guards.get(client.conn);
       if (error.message === 'connect did not arrive in time') {
@@ -473,9 +598,10 @@ export class BrokerLimits {
     }
   }
 
-  /** Stops the timers of throttled clients (the broker is closing). */
+  /** Stops the timers of throttled clients, closes connections still before CONNECT (the broker is closing). */
   close(): void {
     for (const g of this.guards.values()) clearTimeout(g.wake);
+    for (const [stream, state] of this.connecting) if (state.waiting) stream.destroy();
   }
 
   /** Wraps the stream's `read` (scanner, rate limit) and `write` (unsent bytes as seen by Aedes). */
@@ -648,54 +774,41 @@ export class BrokerLimits {
     this.guards.delete(guard.stream);
   }
 
+  /** Whatever the stage, the connection is no longer unauthenticated (authenticated, or gone). */
+  private authenticated(stream: Duplex): void {
+    const state = this.connecting.get(stream);
+    if (!state) return;
+    this.connecting.delete(stream);
+    if (state.counted) {
+      state.counted = false;
+      const left = (this.unauthenticated.get(state.address) ?? 1) - 1;
+      if (left > 0) this.unauthenticated.set(state.address, left);
+      else this.unauthenticated.delete(state.address);
+    }
+  }
+
   /**
-   * Above `maxConnections`: reads the CONNECT (briefly), answers CONNACK 3 and closes. A client
-   * id of the ingestion's is let in all the same: the pipeline must never lock itself out.
+   * The CONNECT (`data`, unread again in the stream) has arrived: above `maxConnections` the
+   * client gets CONNACK 3 and is closed — unless it is one of the ingestion's, which the pipeline
+   * must never lock out; otherwise it goes to Aedes.
    */
-  private refuse(stream: Duplex, accept: (stream: Duplex) => void): void {
-    stream.on('error', () => undefined);
+  private connected(stream: Duplex, data: Buffer, accept: (stream: Duplex) => void): void {
     const max = this.config.maxConnections;
-    if (this.refusing >= MAX_REFUSING) {
-      this.count('refused', 'max_connections');
-      this.note(`connection refused: MAX_CONNECTIONS (${max}) reached`);
-      stream.destroy();
+    const id = connectClientId(data);
+    if (
+      max <= 0 ||
+      this.guards.size < max ||
+      (id !== undefined && this.exemptClientIds.includes(id))
+    ) {
+      stream.unshift(data);
+      accept(this.guard(stream));
       return;
     }
-    this.refusing++;
-    let settled = false;
-    const settle = () => {
-      settled = true;
-      this.refusing--;
-      clearTimeout(timer);
-      stream.off('readable', onReadable);
-    };
-    const timer = setTimeout(() => {
-      if (settled) return;
-      settle();
-      this.count('refused', 'max_connections');
-      this.note(`connection refused: MAX_CONNECTIONS (${max}) reached (no CONNECT)`);
-      stream.destroy();
-    }, REFUSE_WAIT_MS);
-    const onReadable = () => {
-      if (settled) return;
-      const data = stream.read() as Buffer | null;
-      if (!data) return;
-      settle();
-      const id = connectClientId(data);
-      if (id !== undefined && this.exemptClientIds.includes(id)) {
-        stream.unshift(data);
-        accept(this.guard(stream));
-        return;
-      }
-      this.count('refused', 'max_connections');
-      this.note(
-        `client ${id ?? '?'} refused (CONNACK 3): MAX_CONNECTIONS (${max}) connections open`,
-      );
-      if (data[0] === 0x10) stream.end(CONNACK_SERVER_UNAVAILABLE);
-      else stream.destroy();
-      setTimeout(() => stream.destroy(), REFUSE_WAIT_MS).unref();
-    };
-    stream.on('readable', onReadable);
+    this.authenticated(stream);
+    this.count('refused', 'max_connections');
+    this.note(`client ${id ?? '?'} refused (CONNACK 3): MAX_CONNECTIONS (${max}) connections open`);
+    stream.end(CONNACK_SERVER_UNAVAILABLE);
+    setTimeout(() => stream.destroy(), REFUSE_WAIT_MS).unref();
   }
 
   private count(kind: 'refused', reason: RefusalReason): void;
@@ -751,6 +864,10 @@ function byteLength(chunk: unknown): number {
 }
 
 function describePeer(stream: Duplex): string {
-  const address = (stream as { remoteAddress?: string }).remoteAddress;
+  const address = remoteAddressOf(stream);
   return address ? ` from ${address}` : '';
+}
+
+function remoteAddressOf(stream: Duplex): string | undefined {
+  return (stream as { remoteAddress?: string }).remoteAddress;
 }

@@ -46,9 +46,14 @@ export class BrokerMetrics {
     registers: [this.registry],
   });
 
+  readonly connecting = new Gauge({
+    name: 'parkpulse_broker_connecting',
+    help: 'Connections open whose CONNECT has not arrived whole yet (MAX_CONNECTING budget)',
+    registers: [this.registry],
+  });
   readonly limitRefusals = new Counter({
     name: 'parkpulse_broker_limit_refusals_total',
-    help: 'Connections refused by a limit: max_connections (CONNACK 3), keepalive (CONNACK 6)',
+    help: 'Connections refused by a limit: max_connections (CONNACK 3), keepalive (CONNACK 6), max_connecting and max_connecting_per_address (closed before CONNECT)',
     labelNames: ['limit'],
     registers: [this.registry],
   });

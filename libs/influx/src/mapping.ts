@@ -60,6 +60,13 @@ export function ledgerPoint(figures: LedgerFigures, ts: number): Point {
     .floatField('missing', figures.missing)
     .floatField('expected', figures.expected)
     .floatField('completeness', figures.completeness)
+    .floatField('clock_regressions', figures.clockRegressions)
+    .floatField('since_ms', figures.since)
+    .floatField('interval_received', figures.interval.received)
+    .floatField('interval_duplicates', figures.interval.duplicates)
+    .floatField('interval_late', figures.interval.late)
+    .floatField('interval_resets', figures.interval.resets)
+    .floatField('interval_clock_regressions', figures.interval.clockRegressions)
     .timestamp(ts);
   if (figures.lastSeq >= 0) point.floatField('last_seq', figures.lastSeq);
   if (figures.lagMs)

@@ -36,6 +36,21 @@ export interface SpoolSegment {
 
 export type AppendResult = 'appended' | 'full';
 
+/** An append failed because the disk has no room (a short write); `code` as Node's ENOSPC. */
+export class SpoolNoSpaceError extends Error {
+  override readonly name = 'SpoolNoSpaceError';
+  readonly code = 'ENOSPC';
+}
+
+/**
+ * Whether an append (or segment creation) failed for lack of space rather than a broken disk:
+ * ENOSPC, EDQUOT (quota), or a short write.
+ */
+export function isNoSpaceError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
 export type SpoolEvent = 'appended' | 'removed';
 
 interface SegmentFile {
@@ -270,7 +285,9 @@ export class Spool {
       try {
         const { bytesWritten } = await segment.handle.writev(buffers, segment.bytes);
         if (bytesWritten !== end - segment.bytes)
-          throw new Error(`short write: ${bytesWritten} of ${end - segment.bytes} bytes`);
+          throw new SpoolNoSpaceError(
+            `short write: ${bytesWritten} of ${end - segment.bytes} bytes (the disk is full)`,
+          );
         await segment.handle.datasync();
         if (!segment.dirSynced) {
           await syncDirectory(this.dir);

@@ -54,4 +54,117 @@ describe('DeliveryLedger', () => {
     expect(ledger.flush().map((f) => f.topic.deviceId)).toEqual(['b']);
     expect(ledger.size).toBe(2);
   });
+
+  it('takes an older seq above near zero as late, never as a reset (a backlog interleaved)', () => {
+    const ledger = new DeliveryLedger();
+    const t = topicOf('cnc-4');
+    for (let seq = 500; seq <= 600; seq++) ledger.record(t, seq, seq, seq); // live first
+    for (let seq = 400; seq < 500; seq++) ledger.record(t, seq, seq, 700); // then the backlog
+    ledger.record(t, 450, 10_000, 10_000); // even with a later clock: not near zero
+    ledger.record(t, 1, 100, 700); // near zero, but the clock went back: the backlog's start
+    expect(ledger.flush()[0]).toMatchObject({
+      resets: 0,
+      late: 101,
+      duplicates: 1,
+      missing: 398, // 2…399
+      expected: 600,
+      lastSeq: 600,
+    });
+  });
+
+  it('clears a gap filled later and gives per-interval figures beside the cumulative ones', () => {
+    const ledger = new DeliveryLedger();
+    const t = topicOf('cnc-5');
+    for (const seq of [1, 2, 5, 6]) ledger.record(t, seq, seq, seq);
+    expect(ledger.flush()[0]).toMatchObject({ missing: 2, interval: { received: 4, late: 0 } });
+    ledger.record(t, 3, 3, 9);
+    ledger.record(t, 4, 4, 9);
+    expect(ledger.flush()[0]).toMatchObject({
+      missing: 0,
+      late: 2,
+      received: 6,
+      completeness: 1,
+      interval: { received: 2, late: 2, duplicates: 0 },
+    });
+  });
+
+  it('refuses a newer seq whose timestamp is not after the newest (a clock stepped back)', () => {
+    const ledger = new DeliveryLedger();
+    const t = topicOf('cnc-6');
+    for (let seq = 1; seq <= 10; seq++) {
+      expect(ledger.admit(t, seq, seq * 1000)).toBe(true);
+      ledger.record(t, seq, seq * 1000, seq * 1000);
+    }
+    expect(ledger.admit(t, 11, 3000)).toBe(false); // reuses seq 3's time
+    expect(ledger.admit(t, 12, 10_000)).toBe(false); // the newest's time: not after it
+    expect(ledger.admit(t, 5, 5000)).toBe(true); // a redelivery is not newer
+    expect(ledger.admit(t, 13, 10_001)).toBe(true);
+    expect(ledger.admit(t, undefined, 0)).toBe(true);
+    ledger.record(t, 13, 10_001, 10_001);
+    expect(ledger.flush()[0]).toMatchObject({
+      clockRegressions: 2,
+      interval: { clockRegressions: 2 },
+      missing: 0, // 11 and 12 were refused, not lost
+      expected: 13,
+    });
+  });
+
+  it('admits a newer seq at an earlier time outside what the device covered (a backlog)', () => {
+    const ledger = new DeliveryLedger();
+    const t = topicOf('cnc-8');
+    for (let seq = 1; seq <= 10; seq++) ledger.admit(t, seq, 100_000 + seq * 1000); // 101…110 s
+    // A restarted counter that uploads an older backlog: 11… at 1…9 s, then onto covered time.
+    for (let seq = 11; seq <= 19; seq++) expect(ledger.admit(t, seq, (seq - 10) * 1000)).toBe(true);
+    expect(ledger.admit(t, 20, 50_000)).toBe(true); // still before 101 s
+    expect(ledger.admit(t, 21, 105_000)).toBe(false); // inside 101…110 s: would overwrite
+    expect(ledger.admit(t, 22, 5_000)).toBe(false); // inside the backlog's own time
+    expect(ledger.admit(t, 23, 111_000)).toBe(true);
+    expect(ledger.flush()[0]).toMatchObject({ clockRegressions: 2 });
+  });
+
+  it('is not confused by stored samples of one run arriving while another run is admitted', () => {
+    const ledger = new DeliveryLedger();
+    const t = topicOf('cnc-9');
+    // Run A (late device time) admitted; run B (earlier time, counter from 1) admitted beside it…
+    for (let seq = 1; seq <= 10; seq++) ledger.admit(t, seq, 1_000_000 + seq * 1000);
+    for (let seq = 1; seq <= 5; seq++) expect(ledger.admit(t, seq, seq * 1000)).toBe(true);
+    // …while run A's samples are reported stored only now (storage lags behind).
+    for (let seq = 1; seq <= 10; seq++) ledger.record(t, seq, 1_000_000 + seq * 1000, 2_000_000);
+    for (let seq = 6; seq <= 30; seq++) expect(ledger.admit(t, seq, seq * 1000)).toBe(true);
+    expect(ledger.flush()[0]).toMatchObject({ clockRegressions: 0 });
+  });
+
+  it('carries on from a snapshot: no false gap, duplicate or reset after a restart', () => {
+    let clock = 1000;
+    const before = new DeliveryLedger(() => clock);
+    const t = topicOf('cnc-7');
+    // As the ingestion does: admitted before storing, recorded once stored.
+    const store = (ledger: DeliveryLedger, seq: number, ts: number) => {
+      expect(ledger.admit(t, seq, ts)).toBe(true);
+      ledger.record(t, seq, ts, ts);
+    };
+    for (const seq of [1, 2, 3, 5]) store(before, seq, seq);
+    const snapshot = JSON.parse(JSON.stringify(before.snapshot())) as ReturnType<
+      DeliveryLedger['snapshot']
+    >;
+    clock = 5000;
+    const after = new DeliveryLedger(() => clock);
+    after.restore(snapshot);
+    store(after, 7, 7);
+    store(after, 6, 6);
+    after.confirm(t, 4, 4); // replayed from the spool
+    after.confirm(t, 2, 2); // known already: nothing
+    expect(after.admit(t, 8, 6)).toBe(false);
+    expect(after.admit(t, 8, 2)).toBe(false); // covered before the restart
+    expect(after.flush()[0]).toMatchObject({
+      since: 1000,
+      received: 7,
+      missing: 0,
+      duplicates: 0,
+      resets: 0,
+      late: 2,
+      expected: 7,
+      interval: { received: 3, clockRegressions: 2 },
+    });
+  });
 });

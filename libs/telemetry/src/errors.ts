@@ -20,6 +20,7 @@ export const REJECT_REASONS = [
   'status_invalid',
   'event_invalid',
   'storage_rejected',
+  'clock_regression',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

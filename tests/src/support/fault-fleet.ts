@@ -138,3 +138,44 @@ export async function segmentFiles(dir: string): Promise<string[]> {
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** A device's newest `device_ledger` row (field → value), or undefined when it has none yet. */
+export async function latestLedgerRows(
+  store: InfluxStore,
+  site: string,
+): Promise<Map<string, Record<string, number>>> {
+  const [series = []] = await store.query(
+    `SELECT * FROM "device_ledger" WHERE "site" = '${site}' GROUP BY "device" ORDER BY time DESC LIMIT 1`,
+  );
+  return new Map(
+    series.map((s) => [
+      s.tags?.['device'] ?? '?',
+      Object.fromEntries(s.columns.map((c, k) => [c, s.values[0]![k] as number])),
+    ]),
+  );
+}
+
+/**
+ * Waits until the ledger has reported every one of `devices` at `lastSeq` with nothing missing
+ * (the figures of an interval come a little after the samples), then returns the rows; on a
+ * timeout returns what it last saw, for the assertions to show.
+ */
+export async function settledLedger(
+  store: InfluxStore,
+  site: string,
+  devices: number,
+  lastSeq: number,
+  timeoutMs = 30_000,
+): Promise<Map<string, Record<string, number>>> {
+  let rows = new Map<string, Record<string, number>>();
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    rows = await latestLedgerRows(store, site);
+    const settled = [...rows.values()].filter(
+      (r) => r['last_seq'] === lastSeq && r['missing'] === 0,
+    );
+    if (rows.size === devices && settled.length === devices) return rows;
+    await sleep(300);
+  }
+  return rows;
+}

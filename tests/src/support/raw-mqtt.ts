@@ -42,8 +42,14 @@ export class RawMqttClient {
     readonly username?: string;
     readonly password?: string;
     readonly keepalive?: number;
+    /** The local address to connect from (another loopback address, e.g. 127.0.0.2). */
+    readonly localAddress?: string;
   }): Promise<RawMqttClient> {
-    const socket = tcpConnect({ host: '127.0.0.1', port: options.port });
+    const socket = tcpConnect({
+      host: '127.0.0.1',
+      port: options.port,
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+    });
     socket.setNoDelay(true);
     const client = new RawMqttClient(socket);
     const parser = mqttPacket.parser({ protocolVersion: 4 });

@@ -36,6 +36,7 @@ const schema = z.object({
   INFLUX_BUCKET: z.string().default(DEFAULT_INFLUX_CONFIG.bucket),
   INFLUX_CREATE_DATABASE: env.bool(true),
   INFLUX_TIMEOUT_MS: env.int(DEFAULT_INFLUX_CONFIG.timeoutMs, 100),
+  INFLUX_WRITE_DEADLINE_MS: env.int(2_000, 100),
   INFLUX_GZIP_THRESHOLD: env.int(DEFAULT_INFLUX_CONFIG.gzipThreshold),
   BATCH_MAX_POINTS: env.int(5000, 1),
   WRITE_CONCURRENCY: env.int(2, 1),
@@ -68,7 +69,11 @@ export interface IngestionConfig {
     readonly password: string;
     readonly keepaliveS: number;
   };
-  readonly influx: InfluxConfig & { readonly createDatabase: boolean };
+  readonly influx: InfluxConfig & {
+    readonly createDatabase: boolean;
+    /** A write unanswered this long counts as failed (a hung InfluxDB is a down one). */
+    readonly writeDeadlineMs: number;
+  };
   readonly batch: {
     readonly maxPoints: number;
     readonly concurrency: number;
@@ -117,6 +122,7 @@ export function loadIngestionConfig(source: NodeJS.ProcessEnv = process.env): In
       timeoutMs: e.INFLUX_TIMEOUT_MS,
       gzipThreshold: e.INFLUX_GZIP_THRESHOLD,
       createDatabase: e.INFLUX_CREATE_DATABASE,
+      writeDeadlineMs: e.INFLUX_WRITE_DEADLINE_MS,
     },
     batch: {
       maxPoints: e.BATCH_MAX_POINTS,

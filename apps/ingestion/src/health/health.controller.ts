@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, HttpStatus, Res } from '@nestjs/common';
 import { MqttConsumer } from '../mqtt/mqtt-consumer.service.js';
 import { SpoolService } from '../spool/spool.service.js';
-import { InfluxStoreProvider } from '../storage/influx-store.provider.js';
+import { InfluxHealth } from './influx-health.service.js';
 
 interface Readiness {
   status: 'ok' | 'unavailable';
@@ -18,7 +18,7 @@ interface Readiness {
 export class HealthController {
   constructor(
     private readonly consumer: MqttConsumer,
-    private readonly store: InfluxStoreProvider,
+    private readonly influx: InfluxHealth,
     private readonly spool: SpoolService,
   ) {}
 
@@ -31,13 +31,13 @@ export class HealthController {
 
   /**
    * Readiness: the MQTT session is up and messages can be stored — InfluxDB answers its ping, or
-   * the disk spool has room for them; 503 otherwise.
+   * the disk spool has room for them; 503 otherwise. From the last known state (InfluxDB is
+   * pinged in the background, see InfluxHealth): it answers at once, also while InfluxDB hangs.
+   * `full`: the spool refused an append for lack of room — its byte budget or the disk's.
    */
   @Get(['', 'ready'])
-  async ready(
-    @Res({ passthrough: true }) res: { status(code: number): unknown },
-  ): Promise<Readiness> {
-    const influxUp = await this.store.ping();
+  ready(@Res({ passthrough: true }) res: { status(code: number): unknown }): Readiness {
+    const influxUp = this.influx.up;
     const brokerUp = this.consumer.connected;
     const spool = !this.spool.enabled
       ? 'off'

@@ -8,12 +8,12 @@ import {
   uniqueNowMs,
 } from '@parkpulse/influx';
 import {
+  ContractError,
   DEAD_LETTER_TOPIC_ROOT,
   decodeEvent,
   decodeStatus,
   decodeTelemetry,
   parseTopic,
-  type ContractError,
   type DecodeContext,
   type ParsedTopic,
   type Result,
@@ -70,7 +70,15 @@ export class IngestPipeline {
       case 'telemetry': {
         const decoded = decodeTelemetry(topic, message.payload, ctx);
         if (!decoded.ok) return this.deadLetter(message, decoded.error, topic);
-        const points: Point[] = telemetryPoints(decoded.value);
+        // A newer seq at a timestamp not after the device's newest is refused (clock regression).
+        const clock = this.ledger.admit(topic, decoded.value.samples);
+        if (clock.detail !== undefined && clock.admitted.length === 0)
+          return this.deadLetter(
+            message,
+            new ContractError('clock_regression', clock.detail),
+            topic,
+          );
+        const points: Point[] = telemetryPoints({ ...decoded.value, samples: clock.admitted });
         // Dropped fields are recorded beside the stored sample, in the same write.
         for (const drop of decoded.value.dropped) {
           this.metrics.fieldDropped(drop.reason);
@@ -83,9 +91,18 @@ export class IngestPipeline {
             ),
           );
         }
+        if (clock.detail !== undefined) {
+          this.metrics.rejected('clock_regression');
+          points.push(this.rejectFor(message.topic, 'clock_regression', clock.detail, topic));
+        }
         this.presence.seen(topic);
-        const samples = decoded.value.samples;
-        this.submit(message, points, topic, { onStored: () => this.ledger.stored(topic, samples) });
+        const samples = clock.admitted;
+        this.submit(message, points, topic, {
+          onStored: () => this.ledger.stored(topic, samples),
+          ...(clock.detail !== undefined
+            ? { afterAck: () => this.publishDeadLetter(message, 'clock_regression', clock.detail!) }
+            : {}),
+        });
         return;
       }
       case 'status': {
@@ -134,16 +151,23 @@ export class IngestPipeline {
       topic,
       {
         // Published once recorded and acknowledged (see DeadLetterPublisher).
-        afterAck: () =>
-          this.deadLetters.publish({
-            reason: error.reason,
-            detail: error.detail,
-            topic: message.topic,
-            receivedAt: message.receivedAt,
-            payload: message.payload,
-          }),
+        afterAck: () => this.publishDeadLetter(message, error.reason, error.detail),
       },
     );
+  }
+
+  private publishDeadLetter(
+    message: InboundMessage,
+    reason: ContractError['reason'],
+    detail: string,
+  ): void {
+    this.deadLetters.publish({
+      reason,
+      detail,
+      topic: message.topic,
+      receivedAt: message.receivedAt,
+      payload: message.payload,
+    });
   }
 
   private rejectFor(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeSpoolRecord, encodeSpoolRecord } from './spool-record.js';
+import { decodeSpoolRecord, encodeSpoolRecord, encodeSpoolRecords } from './spool-record.js';
 
 describe('spool records', () => {
   it('round-trip the groups of a batch', () => {
@@ -25,5 +25,26 @@ describe('spool records', () => {
       'null',
     ])
       expect(decodeSpoolRecord(Buffer.from(data))).toBeInstanceOf(Error);
+  });
+
+  it('split a large batch into records of the size asked, keeping every line once, in order', () => {
+    const line = (i: number) =>
+      `cnc_machine,device=d${i % 7} spindle_rpm=${i},seq=${i} ${1000 + i}`;
+    const groups = Array.from({ length: 50 }, (_, g) => ({
+      lines: Array.from({ length: 100 }, (_, i) => line(g * 100 + i)),
+      topic: `parks/science-city/f1/cnc_machine/d${g}/telemetry`,
+      receivedAt: g,
+    }));
+    const records = encodeSpoolRecords(groups, 16 * 1024);
+    expect(records.length).toBeGreaterThan(10);
+    for (const r of records) expect(r.length).toBeLessThanOrEqual(16 * 1024);
+    const decoded = records.flatMap((r) => {
+      const d = decodeSpoolRecord(r);
+      if (d instanceof Error) throw d;
+      return d;
+    });
+    expect(decoded.flatMap((g) => g.lines)).toEqual(groups.flatMap((g) => g.lines));
+    expect(new Set(decoded.map((g) => g.topic)).size).toBe(50);
+    expect(encodeSpoolRecords(groups.slice(0, 1), 1 << 20)).toHaveLength(1);
   });
 });

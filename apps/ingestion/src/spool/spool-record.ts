@@ -32,6 +32,44 @@ export function encodeSpoolRecord(groups: readonly SpooledGroup[]): Buffer {
 }
 
 /**
+ * The groups of one batch as records of about `maxBytes` at most (a group larger than that is
+ * split by its lines; a single line larger than that makes a record of its own).
+ */
+export function encodeSpoolRecords(groups: readonly SpooledGroup[], maxBytes: number): Buffer[] {
+  const records: Buffer[] = [];
+  let current: SpooledGroup[] = [];
+  let size = 0;
+  const close = () => {
+    if (current.length > 0) records.push(encodeSpoolRecord(current));
+    current = [];
+    size = 0;
+  };
+  for (const group of groups) {
+    let lines: string[] = [];
+    let groupSize = 0;
+    const overhead = 64 + group.topic.length;
+    for (const line of group.lines) {
+      const lineBytes = Buffer.byteLength(line) + 3;
+      if (lines.length > 0 && size + overhead + groupSize + lineBytes > maxBytes) {
+        current.push({ ...group, lines });
+        close();
+        lines = [];
+        groupSize = 0;
+      }
+      lines.push(line);
+      groupSize += lineBytes;
+    }
+    if (lines.length > 0 || group.lines.length === 0) {
+      if (current.length > 0 && size + overhead + groupSize > maxBytes) close();
+      current.push(lines === group.lines ? group : { ...group, lines });
+      size += overhead + groupSize;
+    }
+  }
+  close();
+  return records;
+}
+
+/**
  * A record's groups, or an Error when it is not a record this version wrote (its checksum held,
  * so it is what was written — by something else).
  */

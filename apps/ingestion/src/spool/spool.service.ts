@@ -5,10 +5,16 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { Spool, type SegmentDamage, type SpoolEvent, type SpoolSegment } from '@parkpulse/spool';
+import {
+  Spool,
+  isNoSpaceError,
+  type SegmentDamage,
+  type SpoolEvent,
+  type SpoolSegment,
+} from '@parkpulse/spool';
 import { INGESTION_CONFIG, type IngestionConfig } from '../config/ingestion-config.js';
 import { IngestMetrics } from '../metrics/ingest-metrics.service.js';
-import { decodeSpoolRecord, encodeSpoolRecord, type SpooledGroup } from './spool-record.js';
+import { decodeSpoolRecord, encodeSpoolRecords, type SpooledGroup } from './spool-record.js';
 
 /** A segment handed out for replay, its records decoded (unreadable ones left out, and logged). */
 export interface ReplaySegment {
@@ -43,7 +49,10 @@ export class SpoolService implements OnModuleInit, OnApplicationShutdown {
     return this.spool?.empty ?? true;
   }
 
-  /** True after an append was refused for lack of room, until one is taken again. */
+  /**
+   * True after an append was refused for lack of room (the byte budget, or the disk: ENOSPC),
+   * until one is taken again or replay frees space.
+   */
   get isFull(): boolean {
     return this.full;
   }
@@ -79,18 +88,26 @@ export class SpoolService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Appends the groups of one batch as one record: `appended` once it is synced to disk (the
-   * messages may be acknowledged), `full` when there is no room (nothing written), `failed` when
-   * the disk refused it (nothing acknowledged; logged).
+   * Appends the groups of one batch, as records of at most a quarter of a segment (so that a
+   * small budget is used, not filled by a few large records): `appended` once all are synced to
+   * disk (the messages may be acknowledged), `full` when there is no room — the budget, or the
+   * disk itself (ENOSPC, a short write) — `failed` when the disk refused them otherwise (nothing
+   * acknowledged; logged). After a partial append (full midway) the records written are replayed
+   * and the batch is appended again later: replaying a point twice stores it once.
    */
   async append(groups: readonly SpooledGroup[]): Promise<'appended' | 'full' | 'failed'> {
     if (!this.spool) return 'full';
+    const spool = this.spool;
+    const records = encodeSpoolRecords(groups, Math.floor(spool.segmentBytes / 4));
+    const total = records.reduce((n, r) => n + r.length, 0);
     try {
-      const result = await this.spool.append(encodeSpoolRecord(groups));
-      if (result === 'full') {
+      const results = spool.fits(total)
+        ? await Promise.all(records.map((record) => spool.append(record)))
+        : ['full' as const];
+      if (results.includes('full')) {
         if (!this.full)
           this.logger.warn(
-            `disk spool full (${this.spool.bytes} of ${this.config.spool.maxBytes} bytes): acknowledging nothing more until InfluxDB takes some back`,
+            `disk spool full (${spool.bytes} of ${this.config.spool.maxBytes} bytes): acknowledging nothing more until InfluxDB takes some back`,
           );
         this.setFull(true);
         return 'full';
@@ -105,6 +122,14 @@ export class SpoolService implements OnModuleInit, OnApplicationShutdown {
       }
       return 'appended';
     } catch (error) {
+      if (isNoSpaceError(error)) {
+        if (!this.full)
+          this.logger.error(
+            `disk spool full: the disk has no room (${(error as Error).message}), at ${spool.bytes} of ${this.config.spool.maxBytes} bytes: acknowledging nothing more until there is room or InfluxDB is back`,
+          );
+        this.setFull(true);
+        return 'full';
+      }
       this.logger.error(`disk spool append failed: ${(error as Error).message}`);
       return 'failed';
     }

@@ -88,11 +88,36 @@ export class InfluxWriter {
     }
   }
 
-  /** One request; keeps the figures and the failing-since clock. */
+  /**
+   * One request; keeps the figures and the failing-since clock. A request unanswered after
+   * INFLUX_WRITE_DEADLINE_MS counts as a retriable failure, from when it began: a hung InfluxDB
+   * (accepting connections, answering nothing) is a down one, and the spool takes over after
+   * SPOOL_AFTER_MS as it would for a refused connection — instead of every batch waiting out
+   * the whole INFLUX_TIMEOUT_MS, again and again. The request itself is left to end within that
+   * timeout; should it still succeed, its points are stored twice (spool replay), which stores
+   * them once.
+   */
   private async attempt(lines: readonly string[]): Promise<'stored' | InfluxWriteError> {
     const started = performance.now();
+    const startedAt = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const deadlineMs = this.config.influx.writeDeadlineMs;
     try {
-      await this.store.writeLines(lines);
+      const write = this.store.writeLines(lines);
+      await Promise.race([
+        write,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            write.catch(() => undefined); // it ends within INFLUX_TIMEOUT_MS, unawaited
+            reject(
+              new InfluxWriteError(
+                `no answer within ${deadlineMs} ms (INFLUX_WRITE_DEADLINE_MS)`,
+                true,
+              ),
+            );
+          }, deadlineMs);
+        }),
+      ]);
       this.metrics.written(lines.length, performance.now() - started);
       this.healthy();
       return 'stored';
@@ -106,12 +131,14 @@ export class InfluxWriter {
       }
       this.metrics.writeFailed('retriable');
       if (this.failingSinceMs === undefined) {
-        this.failingSinceMs = Date.now();
+        this.failingSinceMs = startedAt;
         this.logger.warn(`InfluxDB write failed, retrying: ${e.message}`);
       }
       if (e.statusCode === 404 && this.config.influx.createDatabase)
         await this.store.ensureDatabase().catch(() => undefined);
       return e;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

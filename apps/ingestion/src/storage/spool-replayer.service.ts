@@ -38,6 +38,7 @@ export class SpoolReplayer implements OnApplicationBootstrap, BeforeApplicationS
   private idling = false;
   private unwatch: () => void = () => undefined;
   private episode: { started: number; points: number } | undefined;
+  private readonly replayedListeners = new Set<(groups: readonly SpooledGroup[]) => void>();
 
   constructor(
     @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
@@ -46,6 +47,15 @@ export class SpoolReplayer implements OnApplicationBootstrap, BeforeApplicationS
     private readonly deadLetters: DeadLetterPublisher,
     private readonly metrics: IngestMetrics,
   ) {}
+
+  /**
+   * Called with the groups of every replay write InfluxDB took (refused groups left out): the
+   * delivery ledger learns from it what reached storage. Returns the unsubscribe function.
+   */
+  onReplayed(listener: (groups: readonly SpooledGroup[]) => void): () => void {
+    this.replayedListeners.add(listener);
+    return () => this.replayedListeners.delete(listener);
+  }
 
   onApplicationBootstrap(): void {
     if (!this.spool.enabled) return;
@@ -131,6 +141,8 @@ export class SpoolReplayer implements OnApplicationBootstrap, BeforeApplicationS
         const refused = new Set(outcome.rejected.map((r) => r.group));
         const points = groups.reduce((n, g) => n + (refused.has(g) ? 0 : g.lines.length), 0);
         this.metrics.replayed(points);
+        const taken = refused.size > 0 ? groups.filter((g) => !refused.has(g)) : groups;
+        for (const listener of this.replayedListeners) listener(taken);
         if (this.episode) this.episode.points += points;
         for (const { group, detail } of outcome.rejected)
           this.deadLetters.publish({

@@ -10,6 +10,6 @@ import { SpoolReplayer } from './spool-replayer.service.js';
 @Module({
   imports: [SpoolModule, DeadLettersModule],
   providers: [InfluxStoreProvider, InfluxWriter, BatchWriter, SpoolReplayer],
-  exports: [InfluxStoreProvider, BatchWriter, SpoolModule],
+  exports: [InfluxStoreProvider, InfluxWriter, BatchWriter, SpoolReplayer, SpoolModule],
 })
 export class StorageModule {}

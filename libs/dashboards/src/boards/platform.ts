@@ -154,11 +154,12 @@ export function platformHealth() {
       table({
         title: 'Completeness per device',
         description:
-          'Per device: share of its sequence numbers stored, open gaps, duplicates (redeliveries), counter restarts and device-time → stored lag (p99), least complete first.',
+          'Per device: share of its sequence numbers stored, open gaps, duplicates (redeliveries), counter restarts, clock regressions (samples refused: a newer seq at a time not after the newest, see the telemetry contract) and device-time → stored lag (p99), least complete first.',
         links: [deviceLink(true)],
         targets: influxql(`
           SELECT last("completeness") AS "completeness", last("missing") AS "missing",
                  last("duplicates") AS "duplicates", last("resets") AS "resets",
+                 last("clock_regressions") AS "clock regressions",
                  last("lag_p99_ms") AS "lag p99 ms"
           FROM "device_ledger" WHERE $timeFilter GROUP BY "park", "site", "device"`).table(),
       }),
