@@ -5,7 +5,7 @@ import {
   TOPIC_ROOT,
   UP_CHANNELS,
 } from '@parkpulse/telemetry';
-import { deriveDeviceKey, parseSecretHash, sameSecret } from './keys.js';
+import { derivedKeyMatches, parseSecretHash, sameSecret } from './keys.js';
 import {
   inScope,
   type EnrolmentGroup,
@@ -122,7 +122,7 @@ export class AccessControl {
     const good =
       owner.kind === 'registered'
         ? await this.checkHash(clientId, secret, owner.device.keyHash)
-        : sameSecret(secret, deriveDeviceKey(owner.group.key, clientId));
+        : derivedKeyMatches(secret, owner.group.key, clientId);
     return good ? { ok: true, identity: deviceIdentity(clientId, owner) } : badSecret();
   }
 
