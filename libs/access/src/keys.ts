@@ -27,7 +27,9 @@ export function deviceKeyBytes(groupKey: string | Buffer, deviceId: string): Buf
 export function derivedKeyMatches(presented: string, groupKey: Buffer, deviceId: string): boolean {
   const bytes = decodeBase64Strict(presented);
   const expected = deviceKeyBytes(groupKey, deviceId);
-  return bytes !== undefined && bytes.length === expected.length && timingSafeEqual(bytes, expected);
+  return (
+    bytes !== undefined && bytes.length === expected.length && timingSafeEqual(bytes, expected)
+  );
 }
 
 /**

@@ -422,10 +422,14 @@ describe('decodeEvent and control characters', () => {
     const topic = parseTopic('parks/science-city/f1/cnc_machine/c1/event');
     if (!topic.ok) throw topic.error;
     const decode = (message: string) =>
-      decodeEvent(topic.value, Buffer.from(JSON.stringify({ code: 'E1', severity: 'info', message })), {
-        receivedAt: Date.UTC(2026, 0, 1),
-        limits: DEFAULT_LIMITS,
-      });
+      decodeEvent(
+        topic.value,
+        Buffer.from(JSON.stringify({ code: 'E1', severity: 'info', message })),
+        {
+          receivedAt: Date.UTC(2026, 0, 1),
+          limits: DEFAULT_LIMITS,
+        },
+      );
     const kept = decode('two\nlines');
     expect(kept.ok ? kept.value.message : kept.error.reason).toBe('two\nlines');
     const bell = decode('ring\u0007');

@@ -200,7 +200,11 @@ describe('validateSample: metrics the catalogue does not know', () => {
     const { sample, dropped } = run({ note_ok: 'a'.repeat(256), note_long: 'a'.repeat(257) });
     expect(sample.fields).toEqual({ note_ok: 'a'.repeat(256) });
     expect(dropped).toEqual([
-      { metric: 'note_long', reason: 'string_too_long', detail: '257 characters (Unicode code points), at most 256' },
+      {
+        metric: 'note_long',
+        reason: 'string_too_long',
+        detail: '257 characters (Unicode code points), at most 256',
+      },
     ]);
   });
 
@@ -220,7 +224,11 @@ describe('validateSample: metrics the catalogue does not know', () => {
     const dropped: FieldDrop[] = [];
     validateSample(CNC, raw({ note: 'abcd' }), { ...DEFAULT_LIMITS, maxStringLength: 3 }, dropped);
     expect(dropped).toEqual([
-      { metric: 'note', reason: 'string_too_long', detail: '4 characters (Unicode code points), at most 3' },
+      {
+        metric: 'note',
+        reason: 'string_too_long',
+        detail: '4 characters (Unicode code points), at most 3',
+      },
     ]);
   });
 
