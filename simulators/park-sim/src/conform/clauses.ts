@@ -130,7 +130,11 @@ export function evaluate(
     else if (!(UP_CHANNELS as readonly string[]).includes(parsed.value.channel))
       badTopics.push(`${m.topic}: "${parsed.value.channel}" is not an up channel`);
     else
-      good.push({ m, channel: parsed.value.channel as UpChannel, assetType: parsed.value.assetType });
+      good.push({
+        m,
+        channel: parsed.value.channel as UpChannel,
+        assetType: parsed.value.assetType,
+      });
   }
   const addresses = new Set(good.map((g) => g.m.topic.split('/').slice(0, 5).join('/')));
   if (addresses.size > 1)
@@ -305,16 +309,37 @@ function judgeTimestamps(
     }
     if (!s.batch) drifts.push(drift);
   }
-  const worst = drifts.length > 0 ? drifts.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a)) : 0;
-  const driftText = drifts.length > 0 ? `worst drift ${worst} ms over ${drifts.length} live samples` : 'no live sample';
+  const worst =
+    drifts.length > 0 ? drifts.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a)) : 0;
+  const driftText =
+    drifts.length > 0
+      ? `worst drift ${worst} ms over ${drifts.length} live samples`
+      : 'no live sample';
   if (problems.length > 0)
-    return set('timestamp', 'fail', `${problems.length} timestamps break the contract (${outside} outside the window)`, problems);
+    return set(
+      'timestamp',
+      'fail',
+      `${problems.length} timestamps break the contract (${outside} outside the window)`,
+      problems,
+    );
   if (missing > 0)
-    return set('timestamp', 'warn', `${missing} samples without ts: stored at receive time, a redelivery is stored twice; ${driftText}`);
+    return set(
+      'timestamp',
+      'warn',
+      `${missing} samples without ts: stored at receive time, a redelivery is stored twice; ${driftText}`,
+    );
   if (Math.abs(worst) > thresholds.maxDriftMs)
-    return set('timestamp', 'warn', `${driftText}: the clock is off by more than ${thresholds.maxDriftMs} ms`);
+    return set(
+      'timestamp',
+      'warn',
+      `${driftText}: the clock is off by more than ${thresholds.maxDriftMs} ms`,
+    );
   if (samples.length >= 3 && wholeSeconds === samples.length)
-    return set('timestamp', 'warn', `every ts is a whole second: millisecond precision is lost (two samples in one second overwrite each other)`);
+    return set(
+      'timestamp',
+      'warn',
+      `every ts is a whole second: millisecond precision is lost (two samples in one second overwrite each other)`,
+    );
   set('timestamp', 'pass', `epoch ms; ${driftText}`);
 }
 
@@ -329,7 +354,10 @@ function judgeInterval(
   const live = samples.filter((s) => !s.batch).map((s) => s.receivedAt);
   if (expectedS === undefined || live.length < 3)
     return set('interval', 'skip', `${live.length} live samples: too few to judge (need 3)`);
-  const gaps = live.slice(1).map((t, i) => t - live[i]!).sort((a, b) => a - b);
+  const gaps = live
+    .slice(1)
+    .map((t, i) => t - live[i]!)
+    .sort((a, b) => a - b);
   const median = gaps[Math.floor(gaps.length / 2)]!;
   const ratio = median / (expectedS * 1000);
   const text = `median ${(median / 1000).toFixed(2)} s between live samples, ${assetType} reports every ${expectedS} s`;
@@ -358,7 +386,11 @@ function judgeStatus(
     );
   const first = text(retained[0]!.m);
   if (first !== 'online' && telemetry)
-    return set('status', 'fail', `the retained status is "${first}" while the device publishes telemetry`);
+    return set(
+      'status',
+      'fail',
+      `the retained status is "${first}" while the device publishes telemetry`,
+    );
   set('status', 'pass', `retained "${first}"`);
 }
 
@@ -368,7 +400,8 @@ function judgeKicks(
   set: Setter,
 ): void {
   if (kicks === undefined) {
-    const why = 'passive run: give the device key (--device-key or --group-key) for the active check';
+    const why =
+      'passive run: give the device key (--device-key or --group-key) for the active check';
     set('will', 'skip', why);
     return set('reconnect', 'skip', why);
   }
@@ -393,7 +426,8 @@ function judgeKicks(
       'fail',
       `reconnected after ${list}: no back-off (at least ${thresholds.minReconnectMs} ms expected, e.g. 1 s doubling, each wait 50–100 %)`,
     );
-  if (lost > 0) return set('reconnect', 'warn', `${lost} kicks without a reconnect within the wait; ${list}`);
+  if (lost > 0)
+    return set('reconnect', 'warn', `${lost} kicks without a reconnect within the wait; ${list}`);
   const spread = Math.max(...delays) - Math.min(...delays);
   const mean = delays.reduce((a, b) => a + b, 0) / delays.length;
   if (delays.length >= 3 && spread < 0.05 * mean)

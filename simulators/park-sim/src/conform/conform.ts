@@ -72,8 +72,7 @@ export async function conform(options: ConformOptions): Promise<ConformReport> {
   const startedAt = Date.now();
 
   const observer = await connectClient(options.url, {
-    clientId:
-      options.clientId ?? `${options.username}-conform-${randomBytes(4).toString('hex')}`,
+    clientId: options.clientId ?? `${options.username}-conform-${randomBytes(4).toString('hex')}`,
     username: options.username,
     password: options.password,
   });
@@ -111,9 +110,7 @@ export async function conform(options: ConformOptions): Promise<ConformReport> {
     if (options.deviceKey !== undefined && !options.signal?.aborted) {
       kicks = [];
       for (let i = 0; i < (options.kicks ?? 3) && !options.signal?.aborted; i++) {
-        kicks.push(
-          await kick(options, options.deviceKey, connects, messages, statusTopic.suffix),
-        );
+        kicks.push(await kick(options, options.deviceKey, connects, messages, statusTopic.suffix));
         // Let it settle (upload its backlog) before the next kick.
         await sleepUnless(1000, options.signal);
       }

@@ -32,10 +32,14 @@ export function renderReport(report: ConformReport, colour: boolean): string {
   out.push(line(widths.map((w) => '-'.repeat(w)).concat('-'.repeat(6))));
   for (const c of report.clauses) {
     out.push(line([c.id, c.status.toUpperCase(), c.ref, c.detail], c.status));
-    for (const e of c.examples) out.push(`${' '.repeat(widths[0]! + widths[1]! + widths[2]! + 6)}· ${e}`);
+    for (const e of c.examples)
+      out.push(`${' '.repeat(widths[0]! + widths[1]! + widths[2]! + 6)}· ${e}`);
   }
   if (report.deadLetters.length > 0) {
-    out.push('', `dead letters the ingestion published for this device: ${report.deadLetters.length}`);
+    out.push(
+      '',
+      `dead letters the ingestion published for this device: ${report.deadLetters.length}`,
+    );
     for (const d of report.deadLetters.slice(0, 5)) out.push(`  ${d.reason}: ${d.detail}`);
   }
   const failed = report.clauses.filter((c) => c.status === 'fail').map((c) => c.id);
