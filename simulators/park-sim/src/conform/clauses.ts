@@ -31,7 +31,7 @@ export interface KickObservation {
   readonly kickedAt: number;
   /** When the device's next connection was announced, if it came back within the wait. */
   readonly reconnectedAt?: number;
-  /** Whether an `offline` arrived on the device's status topic between the two (its will). */
+  /** Whether an `offline` arrived on the device's status topic after the kick (its will). */
   readonly willSeen: boolean;
 }
 

@@ -30,6 +30,8 @@ export interface ConformOptions {
   readonly kicks?: number;
   /** How long to wait for the device to come back after a kick, ms. */
   readonly reconnectWaitMs?: number;
+  /** How long after a kick its last will may take to appear, ms (the broker holds it ≤ 5 s). */
+  readonly willWaitMs?: number;
   readonly thresholds?: ConformanceThresholds;
   readonly signal?: AbortSignal;
 }
@@ -71,19 +73,17 @@ export async function conform(options: ConformOptions): Promise<ConformReport> {
   const deadLetters: DeadLetterSeen[] = [];
   const startedAt = Date.now();
 
-  const observer = await connectClient(options.url, {
-    clientId: options.clientId ?? `${options.username}-conform-${randomBytes(4).toString('hex')}`,
-    username: options.username,
-    password: options.password,
+  const clientId =
+    options.clientId ?? `${options.username}-conform-${randomBytes(4).toString('hex')}`;
+  const login = { username: options.username, password: options.password };
+  const observer = await connectClient(options.url, { clientId, ...login });
+  // Connection announcements and dead letters come on a connection of their own: a subscriber
+  // that also held `$SYS/+/new/clients` was seen to miss the will a session takeover publishes.
+  const announcements = await connectClient(options.url, {
+    clientId: `${clientId}-sys`,
+    ...login,
   });
-  const statusTopic = { suffix: `/${deviceId}/status` };
-  observer.on('message', (topic, payload, packet) => {
-    const receivedAt = Date.now();
-    if (topic.startsWith('$SYS/')) {
-      if (topic.endsWith('/new/clients') && payload.toString('utf8') === deviceId)
-        connects.push(receivedAt);
-      return;
-    }
+  announcements.on('message', (topic, payload) => {
     if (topic.startsWith('$parkpulse/dead-letters/')) {
       const doc = safeJson(payload) as { reason?: string; detail?: string; topic?: string };
       deadLetters.push({
@@ -91,16 +91,25 @@ export async function conform(options: ConformOptions): Promise<ConformReport> {
         reason: doc?.reason ?? '?',
         detail: doc?.detail ?? '',
       });
-      return;
-    }
+    } else if (topic.endsWith('/new/clients') && payload.toString('utf8') === deviceId)
+      connects.push(Date.now());
+  });
+  const statusTopic = { suffix: `/${deviceId}/status` };
+  observer.on('message', (topic, payload, packet) => {
+    const receivedAt = Date.now();
     messages.push({ topic, payload, receivedAt, qos: packet.qos, retain: packet.retain });
   });
   try {
     await observer.subscribeAsync(
       {
         [`${TOPIC_ROOT}/+/+/+/${deviceId}/#`]: { qos: 1 },
-        [`$parkpulse/dead-letters/${TOPIC_ROOT}/+/+/+/${deviceId}/#`]: { qos: 0 },
+      },
+      {},
+    );
+    await announcements.subscribeAsync(
+      {
         '$SYS/+/new/clients': { qos: 0 },
+        [`$parkpulse/dead-letters/${TOPIC_ROOT}/+/+/+/${deviceId}/#`]: { qos: 0 },
       },
       {},
     );
@@ -133,6 +142,7 @@ export async function conform(options: ConformOptions): Promise<ConformReport> {
     };
   } finally {
     await observer.endAsync().catch(() => undefined);
+    await announcements.endAsync().catch(() => undefined);
   }
 }
 
@@ -167,15 +177,20 @@ async function kick(
     await sleepUnless(20, options.signal);
   const kickedAt = connects[before] ?? sentAt;
   const reconnectedAt = connects[before + 1];
-  const until = reconnectedAt ?? Date.now();
-  const willSeen = messages.some(
-    (m) =>
-      m.topic.endsWith(statusSuffix) &&
-      m.receivedAt >= sentAt &&
-      m.receivedAt <= until + 50 &&
-      isOffline(m.payload),
-  );
-  return { kickedAt, willSeen, ...(reconnectedAt !== undefined ? { reconnectedAt } : {}) };
+  // The broker may hold a will until the client's last publishes are through (up to 5 s), so
+  // it can arrive after the device is back: wait for it that long from the kick.
+  const willSeen = () =>
+    messages.some(
+      (m) => m.topic.endsWith(statusSuffix) && m.receivedAt >= sentAt && isOffline(m.payload),
+    );
+  const willDeadline = sentAt + (options.willWaitMs ?? 6000);
+  while (!willSeen() && Date.now() < willDeadline && !options.signal?.aborted)
+    await sleepUnless(20, options.signal);
+  return {
+    kickedAt,
+    willSeen: willSeen(),
+    ...(reconnectedAt !== undefined ? { reconnectedAt } : {}),
+  };
 }
 
 function isOffline(payload: Buffer): boolean {

@@ -104,8 +104,8 @@ export class ContractDevice {
     const f = this.faults;
     this.sent++;
     this.seq++;
-    // A counter that restarts: after the 5th sample, seq starts again at 1.
-    if (f.has('seq-back') && this.sent === 6) this.seq = 1;
+    // A counter that goes back: every 8th sample re-uses a seq of 5 samples before.
+    if (f.has('seq-back') && this.sent % 8 === 0) this.seq -= 5;
     const sample = {
       ts: f.has('seconds-ts') ? Math.floor(now / 1000) : now,
       seq: this.seq,
