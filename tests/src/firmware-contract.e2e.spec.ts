@@ -97,7 +97,12 @@ client.disconnect(); client.loop_stop()
       JSON.stringify({
         ts,
         seq: 1,
-        metrics: { spindle_rpm: 1, note: '😀'.repeat(200), label: '🔧'.repeat(256), long: '⚙️'.repeat(257) },
+        metrics: {
+          spindle_rpm: 1,
+          note: '😀'.repeat(200),
+          label: '🔧'.repeat(256),
+          long: '⚙️'.repeat(257),
+        },
       }),
     );
     await platform.waitForCount('cnc_machine', 'spindle_rpm', 1, `"device" = 'cnc-emoji'`);
@@ -117,7 +122,12 @@ client.disconnect(); client.loop_stop()
 
   it('stores an event message with newlines and 1,024 emoji; refuses a bell, naming it', async () => {
     const good = [
-      { ts, code: 'E_MULTILINE', severity: 'warning', message: 'Axis 4 collision\nstopped\r\n\tretry 2' },
+      {
+        ts,
+        code: 'E_MULTILINE',
+        severity: 'warning',
+        message: 'Axis 4 collision\nstopped\r\n\tretry 2',
+      },
       { ts: ts + 1, code: 'E_EMOJI', severity: 'info', message: '🔥'.repeat(1024) },
     ];
     for (const event of good) await pub('cnc-events', 'event', JSON.stringify(event));
