@@ -4,8 +4,6 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { scienceCityFleet } from './fleet.js';
 import { FleetGenerator, scenarioFleet, wirePayload } from './generator.js';
-import { conform, deviceKeyFrom } from './conform/conform.js';
-import { renderReport } from './conform/render.js';
 import { backfill } from './modes/backfill.js';
 import { ContractDevice, DEVICE_FAULTS, type DeviceFault } from './modes/device.js';
 import { runLoad } from './modes/load.js';
@@ -331,6 +329,9 @@ async function main(): Promise<number> {
     }
     case 'conform': {
       if (!values.device) throw new UsageError('conform needs --device <id>');
+      // Loaded on use: the schema validator (Ajv) costs every other command's start-up otherwise.
+      const { conform, deviceKeyFrom } = await import('./conform/conform.js');
+      const { renderReport } = await import('./conform/render.js');
       const username = values.username ?? 'parkpulse-observer';
       const password = values.password ?? process.env['PARKPULSE_OBSERVER_SECRET'];
       if (password === undefined)
