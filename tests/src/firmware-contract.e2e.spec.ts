@@ -156,6 +156,25 @@ client.disconnect(); client.loop_stop()
     ]);
   });
 
+  it('under MQTT 3.1 refuses a device id over 23 characters with CONNACK 2, as documented; 3.1.1 takes it', async () => {
+    const id = 'cnc-twenty-four-chars-0'; // 23
+    const long = `${id}1`; // 24
+    const v31 = (deviceId: string, version: string) => {
+      const d = deviceCredentials(deviceId);
+      return run('mosquitto_pub', [
+        ...['-h', '127.0.0.1', '-p', String(platform.mqttPort), '-V', version, '-q', '1'],
+        ...['-i', d.clientId, '-u', d.username, '-P', d.password],
+        ...['-t', `${base}/${deviceId}/status`, '-m', 'online'],
+      ]).then(
+        () => 'accepted',
+        (error: { stderr?: string }) => (error.stderr ?? '').trim(),
+      );
+    };
+    expect(await v31(id, 'mqttv31')).toBe('accepted');
+    expect(await v31(long, 'mqttv31')).toMatch(/identifier rejected/i);
+    expect(await v31(long, 'mqttv311')).toBe('accepted');
+  });
+
   it('binds the ingestion HTTP listener to HTTP_HOST only', async () => {
     const port = new URL(platform.ingestionHttp).port;
     expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);

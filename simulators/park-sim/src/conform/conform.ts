@@ -77,8 +77,9 @@ export async function conform(options: ConformOptions): Promise<ConformReport> {
     options.clientId ?? `${options.username}-conform-${randomBytes(4).toString('hex')}`;
   const login = { username: options.username, password: options.password };
   const observer = await connectClient(options.url, { clientId, ...login });
-  // Connection announcements and dead letters come on a connection of their own: a subscriber
-  // that also held `$SYS/+/new/clients` was seen to miss the will a session takeover publishes.
+  // Connection announcements and dead letters come on a connection of their own: under Aedes
+  // 1.2, a subscriber that also holds `$SYS/+/new/clients` does not receive the will that a
+  // session takeover publishes (reproduced with a bare Aedes broker).
   const announcements = await connectClient(options.url, {
     clientId: `${clientId}-sys`,
     ...login,
