@@ -23,12 +23,21 @@ const PACKAGES = {
   mosquitto_pub: 'mosquitto-clients',
   'redis-server': 'redis-server',
   haproxy: 'haproxy',
+  // Not a binary: the Python MQTT client for Debian's /usr/bin/python3 (a foreign client in e2e tests).
+  'python3-paho-mqtt': 'python3-paho-mqtt',
 };
+
+/** Whether a "binary" of PACKAGES is there; python3-paho-mqtt is a Python module. */
+function present(bin) {
+  if (bin === 'python3-paho-mqtt')
+    return spawnSync('/usr/bin/python3', ['-c', 'import paho.mqtt.client']).status === 0;
+  return onPath(bin);
+}
 
 export function ensureSystemPackages(bins) {
   const missing = bins.filter(
     (bin) =>
-      !onPath(bin) &&
+      !present(bin) &&
       !(bin === 'influxd' && process.env.INFLUXD_BIN) &&
       !(bin === 'redis-server' && process.env.REDIS_SERVER_BIN),
   );
@@ -45,7 +54,7 @@ export function ensureSystemPackages(bins) {
   }
   throw new Error(
     `missing: ${missing.join(', ')}. On Debian/Ubuntu: sudo sh -c '${command}'. ` +
-      'Elsewhere: install InfluxDB 1.x (influxd), the Mosquitto clients, Redis (redis-server) and HAProxy, and put them on the PATH.',
+      'Elsewhere: install InfluxDB 1.x (influxd), the Mosquitto clients, Redis (redis-server), HAProxy and paho-mqtt 1.6 for /usr/bin/python3, and put them on the PATH.',
   );
 }
 

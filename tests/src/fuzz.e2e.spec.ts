@@ -13,6 +13,7 @@ import {
   SITE_PATTERN,
   assetTypesOfPark,
   getAssetType,
+  codePointLength,
   hasControlChars,
   type AssetTypeSpec,
   type MetricSpec,
@@ -673,7 +674,7 @@ describe(`fuzz: 10,000+ mutated payloads and topics through the real broker and 
           );
           for (const v of r[0]?.values ?? []) {
             const s = String(v[1]);
-            if (s.length > MAX_STRING || hasControlChars(s))
+            if (codePointLength(s) > MAX_STRING || hasControlChars(s))
               problems.push(`${m}.${field} = ${JSON.stringify(s.slice(0, 40))}…`);
           }
         } else if (type !== 'float' && type !== 'boolean') {

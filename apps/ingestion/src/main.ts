@@ -13,7 +13,7 @@ const app = await NestFactory.create(AppModule.forRoot(config), {
 });
 // SIGTERM/SIGINT run the shutdown hooks: stop consuming, flush, acknowledge, disconnect.
 app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
-await app.listen(config.httpPort, '0.0.0.0');
+await app.listen(config.httpPort, config.httpHost);
 new Logger('Ingestion').log(
-  `http :${config.httpPort} (/health, /metrics); ${JSON.stringify(maskSecrets({ link: config.link.url, clientId: config.link.clientId, influx: config.influx.url, api: config.influx.api, database: config.influx.database, INFLUX_PASSWORD: config.influx.password, INFLUX_TOKEN: config.influx.token }))}`,
+  `http ${config.httpHost}:${config.httpPort} (/health, /metrics); ${JSON.stringify(maskSecrets({ link: config.link.url, clientId: config.link.clientId, influx: config.influx.url, api: config.influx.api, database: config.influx.database, INFLUX_PASSWORD: config.influx.password, INFLUX_TOKEN: config.influx.token }))}`,
 );

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   AccessControl,
+  decodeBase64Strict,
   deriveDeviceKey,
   filterCovers,
   hashSecret,
@@ -64,6 +65,18 @@ describe('device keys', () => {
     // url-safe spelling of the same key derives the same device keys
     const urlSafe = GROUP_KEY.replace(/\+/g, '-').replace(/\//g, '_');
     expect(deriveDeviceKey(urlSafe, 'cnc-001')).toBe(expected);
+  });
+
+  it('decodes base64 strictly: one alphabet, complete padding, no stray bits', () => {
+    expect(decodeBase64Strict('AAEC')).toEqual(Buffer.from([0, 1, 2]));
+    expect(decodeBase64Strict('AAE=')).toEqual(Buffer.from([0, 1]));
+    expect(decodeBase64Strict('AAE')).toEqual(Buffer.from([0, 1]));
+    expect(decodeBase64Strict('-_8')).toEqual(Buffer.from([0xfb, 0xff]));
+    expect(decodeBase64Strict('+/8=')).toEqual(Buffer.from([0xfb, 0xff]));
+    expect(decodeBase64Strict('+_8')).toBeUndefined(); // mixed alphabets
+    expect(decodeBase64Strict('AAF')).toBeUndefined(); // stray bits in the last character
+    expect(decodeBase64Strict('AAE==')).toBeUndefined();
+    expect(decodeBase64Strict('A')).toBeUndefined();
   });
 
   it('refuses group keys shorter than 32 bytes or not base64', () => {
@@ -142,6 +155,32 @@ describe('authentication: CONNACK codes', () => {
     });
     expect(await identity('ulf-001', 'ulf-001', ULF_KEY)).toMatchObject({ via: 'registered' });
     expect(await identity('ulf-001', 'ulf-001', ULF_KEY)).toMatchObject({ via: 'registered' });
+  });
+
+  it('accepts the derived key in every spelling of its 32 bytes: base64url or base64, padded or not', async () => {
+    const bytes = createHmac('sha256', Buffer.from(GROUP_KEY, 'base64')).update('cnc-001').digest();
+    const spellings = [
+      bytes.toString('base64url'), // 43 characters, the documented form
+      `${bytes.toString('base64url')}=`,
+      bytes.toString('base64'), // what Java's, Go's and Python's standard encoders emit
+      bytes.toString('base64').replace(/=$/, ''),
+    ];
+    for (const spelling of spellings)
+      expect(await identity('cnc-001', 'cnc-001', spelling)).toMatchObject({ via: 'sc-cnc' });
+  });
+
+  it('refuses what is not one canonical spelling of the key', async () => {
+    const url = key('cnc-001');
+    const flipped = url.slice(0, -1) + (url.endsWith('A') ? 'B' : 'A');
+    for (const bad of [
+      `${url}==`, // too much padding
+      `${url}A=`, // 44 characters padded: not a multiple of 4 with its padding
+      flipped, // another key
+      url.slice(0, -1), // a character short
+      ` ${url}`,
+      `${url}\n`,
+    ])
+      expect(await refusal('cnc-001', 'cnc-001', bad)).toEqual([4, 'bad_secret']);
   });
 
   it('refuses with 4 (bad user name or password), 5 (not authorised) and 2 (identifier rejected)', async () => {

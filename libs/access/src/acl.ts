@@ -4,7 +4,7 @@ import {
   DEVICE_ID_PATTERN,
   TOPIC_ROOT,
 } from '@parkpulse/telemetry';
-import { deriveDeviceKey, parseSecretHash, sameSecret } from './keys.js';
+import { derivedKeyMatches, parseSecretHash, sameSecret } from './keys.js';
 import {
   inScope,
   type EnrolmentGroup,
@@ -125,7 +125,7 @@ export class AccessControl {
     const good =
       owner.kind === 'registered'
         ? await this.checkHash(clientId, secret, owner.device.keyHash)
-        : sameSecret(secret, deriveDeviceKey(owner.group.key, clientId));
+        : derivedKeyMatches(secret, owner.group.key, clientId);
     return good ? { ok: true, identity: deviceIdentity(clientId, owner) } : badSecret();
   }
 

@@ -1,13 +1,52 @@
 import { createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 
 /**
- * A device key of an enrolment group: `base64url(HMAC-SHA256(groupKey, deviceId))`, the group
- * key being base64 (standard or url-safe) of at least 32 random bytes. Whoever holds the group
- * key can issue a key for any device id; a device holds only its own.
+ * A device key of an enrolment group: `base64url(HMAC-SHA256(groupKey, deviceId))` without
+ * padding (43 characters). The HMAC key is the group key's decoded bytes (not its base64 text),
+ * the message the device id's UTF-8 bytes. The group key is base64 (standard or url-safe) of at
+ * least 32 random bytes. Whoever holds the group key can issue a key for any device id; a device
+ * holds only its own.
  */
 export function deriveDeviceKey(groupKey: string | Buffer, deviceId: string): string {
+  return deviceKeyBytes(groupKey, deviceId).toString('base64url');
+}
+
+/** The 32 bytes of a derived device key: HMAC-SHA256(decoded group key, UTF-8 device id). */
+export function deviceKeyBytes(groupKey: string | Buffer, deviceId: string): Buffer {
   const key = typeof groupKey === 'string' ? decodeGroupKey(groupKey) : groupKey;
-  return createHmac('sha256', key).update(deviceId, 'utf8').digest('base64url');
+  return createHmac('sha256', key).update(deviceId, 'utf8').digest();
+}
+
+/**
+ * Whether a presented password is the derived key of `deviceId`, in any of the spellings that
+ * standard encoders produce for the same 32 bytes: base64url or standard base64, with or without
+ * `=` padding (Java's `Base64.getEncoder()`, Go's `base64.StdEncoding` and Python's
+ * `base64.b64encode` pad; RFC 4648 §5 base64url usually does not). Constant time in the
+ * comparison of the bytes.
+ */
+export function derivedKeyMatches(presented: string, groupKey: Buffer, deviceId: string): boolean {
+  const bytes = decodeBase64Strict(presented);
+  const expected = deviceKeyBytes(groupKey, deviceId);
+  return (
+    bytes !== undefined && bytes.length === expected.length && timingSafeEqual(bytes, expected)
+  );
+}
+
+/**
+ * The bytes a base64 text spells, or undefined when it is not exactly one canonical spelling:
+ * one alphabet (standard `+/` or url-safe `-_`, not mixed), padding absent or complete, no
+ * stray bits in the last character (Node's decoder would ignore them and accept 4 spellings of
+ * every key).
+ */
+export function decodeBase64Strict(text: string): Buffer | undefined {
+  const body = text.replace(/={1,2}$/, '');
+  if (!/^[A-Za-z0-9+/]*$/.test(body) && !/^[A-Za-z0-9_-]*$/.test(body)) return undefined;
+  if (body.length % 4 === 1) return undefined;
+  if (body.length !== text.length && text.length % 4 !== 0) return undefined;
+  const bytes = Buffer.from(body.replace(/\+/g, '-').replace(/\//g, '_'), 'base64url');
+  return bytes.toString('base64url') === body.replace(/\+/g, '-').replace(/\//g, '_')
+    ? bytes
+    : undefined;
 }
 
 /** A new random group key (32 bytes, base64). */

@@ -345,7 +345,39 @@ describe('decodeEvent', () => {
     ).toHaveLength(1024);
     expect(rejection(decodeEvent(EVENT, event({ message: 'm'.repeat(1025) }), CTX))).toEqual({
       reason: 'event_invalid',
-      detail: 'message must be a string of at most 1024 characters',
+      detail: 'message is 1025 characters (Unicode code points), at most 1024',
+    });
+  });
+
+  it('counts the message in code points: 1024 emoji pass, 1025 do not', () => {
+    expect(value(decodeEvent(EVENT, event({ message: '🔥'.repeat(1024) }), CTX)).message).toBe(
+      '🔥'.repeat(1024),
+    );
+    expect(rejection(decodeEvent(EVENT, event({ message: '🔥'.repeat(1025) }), CTX))).toEqual({
+      reason: 'event_invalid',
+      detail: 'message is 1025 characters (Unicode code points), at most 1024',
+    });
+  });
+
+  it.each([
+    ['a newline', 'line 1\nline 2'],
+    ['CR LF', 'line 1\r\nline 2'],
+    ['a tab', 'axis\t4'],
+  ])('keeps a message with %s (ordinary whitespace)', (_label, message) => {
+    expect(value(decodeEvent(EVENT, event({ message }), CTX)).message).toBe(message);
+  });
+
+  it.each([
+    ['NUL', 'a\u0000b', 'U+0000'],
+    ['ESC', '\u001b[31m', 'U+001B'],
+    ['a form feed', 'a\fb', 'U+000C'],
+    ['DEL', 'a\u007fb', 'U+007F'],
+    ['a C1 control', 'a\u0085b', 'U+0085'],
+    ['a lone surrogate', 'a\ud800b', 'U+D800'],
+  ])('rejects a message with %s, naming it', (_label, message, code) => {
+    expect(rejection(decodeEvent(EVENT, event({ message }), CTX))).toEqual({
+      reason: 'event_invalid',
+      detail: `message must not contain control characters other than tab, LF and CR (found ${code})`,
     });
   });
 
@@ -386,17 +418,21 @@ describe('decodeEvent', () => {
 });
 
 describe('decodeEvent and control characters', () => {
-  it('refuses an event message with a control character', () => {
+  it('keeps a newline in an event message and refuses a bell', () => {
     const topic = parseTopic('parks/science-city/f1/cnc_machine/c1/event');
     if (!topic.ok) throw topic.error;
-    const r = decodeEvent(
-      topic.value,
-      Buffer.from(JSON.stringify({ code: 'E1', severity: 'info', message: 'two\nlines' })),
-      {
-        receivedAt: Date.UTC(2026, 0, 1),
-        limits: DEFAULT_LIMITS,
-      },
-    );
-    expect(r.ok ? 'stored' : r.error.reason).toBe('event_invalid');
+    const decode = (message: string) =>
+      decodeEvent(
+        topic.value,
+        Buffer.from(JSON.stringify({ code: 'E1', severity: 'info', message })),
+        {
+          receivedAt: Date.UTC(2026, 0, 1),
+          limits: DEFAULT_LIMITS,
+        },
+      );
+    const kept = decode('two\nlines');
+    expect(kept.ok ? kept.value.message : kept.error.reason).toBe('two\nlines');
+    const bell = decode('ring\u0007');
+    expect(bell.ok ? 'stored' : bell.error.reason).toBe('event_invalid');
   });
 });

@@ -9,7 +9,7 @@ import {
 } from './limits.js';
 import type { EventMessage, FieldDrop, Sample, StatusMessage, TelemetryMessage } from './model.js';
 import { checkWindow, parseTimestamp } from './timestamp.js';
-import { hasControlChars } from './text.js';
+import { codePointLength, refusedInFreeText } from './text.js';
 import type { ParsedTopic } from './topic.js';
 import { validateSample } from './validate.js';
 
@@ -92,16 +92,36 @@ export function decodeEvent(
     return fail('event_invalid', 'event must be a JSON object');
   const { ts, code, severity, message } = doc as Record<string, unknown>;
   if (typeof code !== 'string' || !EVENT_CODE_PATTERN.test(code)) {
-    return fail('event_invalid', `code must match ${EVENT_CODE_PATTERN.source}`);
-  }
-  if (!EVENT_SEVERITIES.includes(severity as EventSeverity)) {
-    return fail('event_invalid', `severity must be one of ${EVENT_SEVERITIES.join(', ')}`);
-  }
-  const text = message === undefined ? '' : message;
-  if (typeof text !== 'string' || text.length > MAX_EVENT_MESSAGE_LENGTH || hasControlChars(text)) {
     return fail(
       'event_invalid',
-      `message must be a string of at most ${MAX_EVENT_MESSAGE_LENGTH} characters`,
+      code === undefined
+        ? `code is required (${EVENT_CODE_PATTERN.source})`
+        : `code must match ${EVENT_CODE_PATTERN.source}`,
+    );
+  }
+  if (!EVENT_SEVERITIES.includes(severity as EventSeverity)) {
+    return fail(
+      'event_invalid',
+      severity === undefined
+        ? `severity is required (one of ${EVENT_SEVERITIES.join(', ')})`
+        : `severity must be one of ${EVENT_SEVERITIES.join(', ')}`,
+    );
+  }
+  const text = message === undefined ? '' : message;
+  if (typeof text !== 'string')
+    return fail('event_invalid', `message must be a string, got ${typeName(text)}`);
+  const length = codePointLength(text);
+  if (length > MAX_EVENT_MESSAGE_LENGTH) {
+    return fail(
+      'event_invalid',
+      `message is ${length} characters (Unicode code points), at most ${MAX_EVENT_MESSAGE_LENGTH}`,
+    );
+  }
+  const refused = refusedInFreeText(text);
+  if (refused) {
+    return fail(
+      'event_invalid',
+      `message must not contain control characters other than tab, LF and CR (found ${refused})`,
     );
   }
   const time = readTs(ts, ctx);
@@ -114,4 +134,8 @@ function readTs(ts: unknown, ctx: DecodeContext): Result<number> {
   const parsed = parseTimestamp(ts);
   if (!parsed.ok) return parsed;
   return checkWindow(parsed.value, ctx.receivedAt, ctx.limits.maxPastMs, ctx.limits.maxFutureMs);
+}
+
+function typeName(value: unknown): string {
+  return Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
 }

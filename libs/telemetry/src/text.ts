@@ -1,12 +1,50 @@
-// Control characters never belong in a reading, an id or an event text, and a raw newline is the
-// classic way to smuggle a second line into line protocol. One definition for all checks.
+// Control characters never belong in a reading or an id, and a raw newline is the classic way to
+// smuggle a second line into line protocol. One definition for all checks.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 // eslint-disable-next-line no-control-regex -- as above
 const CONTROL_CHARS_G = /[\u0000-\u001f\u007f]/g;
 
+/**
+ * What free text (an event's `message`) may not contain: every C0 control character except the
+ * ordinary whitespace TAB, LF and CR, DEL, the C1 controls U+0080–U+009F, and lone UTF-16
+ * surrogates (a JSON `\ud800` escape that is not half of a pair encodes no character at all).
+ * Line protocol quotes string fields, so a newline inside one is data, not a line break.
+ */
+// eslint-disable-next-line no-control-regex -- as above
+const FREE_TEXT_REFUSED = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|\p{Cs}/u;
+
 export function hasControlChars(text: string): boolean {
   return CONTROL_CHARS.test(text);
+}
+
+/** The first character free text may not contain, as `U+XXXX`, or undefined when it is clean. */
+export function refusedInFreeText(text: string): string | undefined {
+  const match = FREE_TEXT_REFUSED.exec(text);
+  if (!match) return undefined;
+  const code = match[0].codePointAt(0) ?? 0;
+  return `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * Length in characters — Unicode code points, what the contract's limits count — rather than
+ * UTF-16 code units (`String.length`, which counts an emoji as 2). Stops counting past `max`,
+ * so an over-long string costs no more than the limit.
+ */
+export function codePointLength(text: string, max = Infinity): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    // Every code unit is one code point except the low half of a surrogate pair.
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xdc00 && unit <= 0xdfff && i > 0 && isHighSurrogate(text.charCodeAt(i - 1)))
+      continue;
+    if (++n > max) return n;
+  }
+  return n;
+}
+
+function isHighSurrogate(unit: number): boolean {
+  return unit >= 0xd800 && unit <= 0xdbff;
 }
 
 /** The text with every control character replaced by `?` (for error details and records). */

@@ -68,6 +68,15 @@ describe('parseTopic', () => {
       expect(detail).toContain('expected parks/{park}/{site}/{assetType}/{deviceId}/{channel}');
       expect(detail).toContain(`got "${topic}"`);
     });
+
+    it.each([
+      [`${BASE}/cnc-01/telemetry/extra`, '7 levels, a topic has 6'],
+      [`${BASE}/cnc-01/telemetry/`, '7 levels, a topic has 6'],
+      [`${BASE}/telemetry`, '5 levels, a topic has 6'],
+      ['park/science-city/plant-a/cnc_machine/cnc-01/telemetry', 'the first level must be "parks"'],
+    ])('names the rule %s broke', (topic, rule) => {
+      expect(rejection(parseTopic(topic)).detail.startsWith(`${rule}: expected`)).toBe(true);
+    });
   });
 
   describe('topic_invalid: site', () => {
@@ -155,12 +164,14 @@ describe('parseTopic', () => {
     expect(detail).toBe(`"${assetType}" does not exist in park "${park}"`);
   });
 
-  it.each(['telemetr', 'Telemetry', 'events', 'cmds', ''])(
+  it.each(['telemetr', 'telemetri', 'Telemetry', 'TELEMETRY', 'events', 'cmds', ''])(
     'rejects the unknown channel "%s"',
     (channel) => {
       const { reason, detail } = rejection(parseTopic(`${BASE}/cnc-01/${channel}`));
       expect(reason).toBe('unknown_channel');
-      expect(detail).toBe(`"${channel}" is not one of telemetry, status, event, cmd`);
+      expect(detail).toBe(
+        `channel "${channel}" is not one of telemetry, status, event, cmd (lower case)`,
+      );
     },
   );
 

@@ -30,9 +30,13 @@ const CHANNELS: ReadonlySet<string> = new Set([...UP_CHANNELS, 'cmd']);
 export function parseTopic(topic: string): Result<ParsedTopic> {
   const parts = topic.split('/');
   if (parts.length !== 6 || parts[0] !== TOPIC_ROOT) {
+    const rule =
+      parts[0] !== TOPIC_ROOT
+        ? `the first level must be "${TOPIC_ROOT}"`
+        : `${parts.length} levels, a topic has 6`;
     return fail(
       'topic_invalid',
-      `expected ${TOPIC_ROOT}/{park}/{site}/{assetType}/{deviceId}/{channel}, got "${clip(topic)}"`,
+      `${rule}: expected ${TOPIC_ROOT}/{park}/{site}/{assetType}/{deviceId}/{channel}, got "${clip(topic)}"`,
     );
   }
   const [, park = '', site = '', assetType = '', deviceId = '', channel = ''] = parts;
@@ -55,7 +59,7 @@ export function parseTopic(topic: string): Result<ParsedTopic> {
   if (!CHANNELS.has(channel))
     return fail(
       'unknown_channel',
-      `"${clip(channel)}" is not one of telemetry, status, event, cmd`,
+      `channel "${clip(channel)}" is not one of telemetry, status, event, cmd (lower case)`,
     );
   return ok({ park, site, assetType, deviceId, channel: channel as Channel, asset });
 }

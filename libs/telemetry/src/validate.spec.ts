@@ -200,7 +200,23 @@ describe('validateSample: metrics the catalogue does not know', () => {
     const { sample, dropped } = run({ note_ok: 'a'.repeat(256), note_long: 'a'.repeat(257) });
     expect(sample.fields).toEqual({ note_ok: 'a'.repeat(256) });
     expect(dropped).toEqual([
-      { metric: 'note_long', reason: 'string_too_long', detail: '257 characters, at most 256' },
+      {
+        metric: 'note_long',
+        reason: 'string_too_long',
+        detail: '257 characters (Unicode code points), at most 256',
+      },
+    ]);
+  });
+
+  it('counts characters as Unicode code points: 256 emoji pass, 257 do not', () => {
+    const { sample, dropped } = run({ note_ok: '😀'.repeat(256), note_long: '😀'.repeat(257) });
+    expect(sample.fields).toEqual({ note_ok: '😀'.repeat(256) });
+    expect(dropped).toEqual([
+      {
+        metric: 'note_long',
+        reason: 'string_too_long',
+        detail: '257 characters (Unicode code points), at most 256',
+      },
     ]);
   });
 
@@ -208,7 +224,11 @@ describe('validateSample: metrics the catalogue does not know', () => {
     const dropped: FieldDrop[] = [];
     validateSample(CNC, raw({ note: 'abcd' }), { ...DEFAULT_LIMITS, maxStringLength: 3 }, dropped);
     expect(dropped).toEqual([
-      { metric: 'note', reason: 'string_too_long', detail: '4 characters, at most 3' },
+      {
+        metric: 'note',
+        reason: 'string_too_long',
+        detail: '4 characters (Unicode code points), at most 3',
+      },
     ]);
   });
 
@@ -226,7 +246,7 @@ describe('validateSample: metrics the catalogue does not know', () => {
       {
         metric: 'note',
         reason: 'control_characters',
-        detail: 'strings must not contain control characters',
+        detail: 'string values must not contain control characters (U+0000–U+001F, U+007F)',
       },
     ]);
   });

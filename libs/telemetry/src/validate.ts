@@ -3,7 +3,7 @@ import { fail, ok, type FieldDropReason, type Result } from './errors.js';
 import { METRIC_NAME_PATTERN, RESERVED_NAMES, type ContractLimits } from './limits.js';
 import type { FieldDrop, FieldValue, RawSample, Sample } from './model.js';
 
-import { hasControlChars } from './text.js';
+import { codePointLength, hasControlChars } from './text.js';
 
 /**
  * Types every metric of a raw sample per the contract and checks it against the catalogue.
@@ -64,14 +64,19 @@ function checkGeneric(value: unknown, limits: ContractLimits): FieldValue | Drop
 }
 
 function checkString(value: string, limits: ContractLimits): string | Drop {
-  if (value.length > limits.maxStringLength) {
+  // Characters are Unicode code points: 256 emoji are 256 characters, not 512 UTF-16 units.
+  const length = codePointLength(value);
+  if (length > limits.maxStringLength) {
     return {
       reason: 'string_too_long',
-      detail: `${value.length} characters, at most ${limits.maxStringLength}`,
+      detail: `${length} characters (Unicode code points), at most ${limits.maxStringLength}`,
     };
   }
   if (hasControlChars(value))
-    return { reason: 'control_characters', detail: 'strings must not contain control characters' };
+    return {
+      reason: 'control_characters',
+      detail: 'string values must not contain control characters (U+0000–U+001F, U+007F)',
+    };
   return value;
 }
 

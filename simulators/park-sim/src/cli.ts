@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { scienceCityFleet } from './fleet.js';
 import { FleetGenerator, scenarioFleet, wirePayload } from './generator.js';
 import { backfill } from './modes/backfill.js';
+import { ContractDevice, DEVICE_FAULTS, type DeviceFault } from './modes/device.js';
 import { runLoad } from './modes/load.js';
 import { record } from './modes/record.js';
 import { replay } from './modes/replay.js';
@@ -25,6 +26,8 @@ Commands:
   record   capture parks/# from a broker into a gzip NDJSON file
   replay   play a recording again: N× speed, timestamps shifted to now, cloned M×, looped
   generate print a scenario's first messages (topic and payload) without a broker
+  conform  check one device against the telemetry contract, clause by clause (for firmware engineers)
+  device   one simulated device that keeps the contract, or breaks one clause on purpose (--fault)
 
 Common options:
   --url <mqtt-url>          broker                                   (default mqtt://127.0.0.1:1883)
@@ -46,6 +49,14 @@ load:     --devices <n> (default 100)  --rate <msg/s per device, 0 = flat-out> (
 record:   --out <file.ndjson.gz>  [--filter parks/#]  [--duration <…>] [--messages <n>]
 replay:   --in <file.ndjson.gz>  [--speed 10] [--clones 3] [--loops 2] [--shift-ms <ms>]
 generate: --scenario <name>  --count <n> (default 20)  --start <epoch ms> (default 1764000000000)  --seed <n>
+conform:  --device <id>  --watch <30s|2m|…> (default 60s)  observer login: --username (default
+          parkpulse-observer) --password (default $PARKPULSE_OBSERVER_SECRET)
+          active check (kicks the device to see its will and reconnects): --device-key <key> or
+          --group-key <base64>  [--kicks 3]  [--reconnect-wait 35s]
+          a table on the terminal (colours on a TTY; NO_COLOR=1 for none), --report <file.json> for JSON
+device:   --device <id>  --asset <type> (default cnc_machine)  --park <id> (default science-city)
+          --site <id> (default conform-lab)  --duration <…> (default 60s)  --interval-ms <ms>
+          --fault <${DEVICE_FAULTS.join('|')}>[,…]  login: --group-key
 
 Examples:
   park-sim run --scenario science-city-demo --duration 10m                       # the demo, live
@@ -58,9 +69,13 @@ Examples:
   park-sim record --out park.ndjson.gz --duration 10m
   park-sim replay --in park.ndjson.gz --speed 10 --clones 5 --loops 2
   park-sim generate --scenario science-city-demo --count 5 | head
+  park-sim conform --device cnc-0007 --watch 2m                                  # watch only (observer account)
+  park-sim conform --device cnc-0007 --watch 30s --device-key "$KEY" --report cnc-0007.json
+                                                                                 # and kick it 3 times: will, back-off
+  park-sim device --device lab-1 --fault seconds-ts --duration 5m &             # a device that gets ts wrong
 
 Exit code: 0 when the run met its objectives (every message acknowledged; for run, the scenario's
-objectives), 1 when not, 2 on a usage error.
+objectives; for conform, no clause failed), 1 when not, 2 on a usage error.
 `;
 
 async function main(): Promise<number> {
@@ -92,6 +107,16 @@ async function main(): Promise<number> {
       count: { type: 'string', default: '20' },
       start: { type: 'string', default: '1764000000000' },
       end: { type: 'string' },
+      device: { type: 'string' },
+      watch: { type: 'string', default: '60s' },
+      'device-key': { type: 'string' },
+      kicks: { type: 'string', default: '3' },
+      'reconnect-wait': { type: 'string', default: '35s' },
+      asset: { type: 'string', default: 'cnc_machine' },
+      park: { type: 'string', default: 'science-city' },
+      site: { type: 'string', default: 'conform-lab' },
+      fault: { type: 'string' },
+      'interval-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -302,9 +327,71 @@ async function main(): Promise<number> {
       }
       return 0;
     }
+    case 'conform': {
+      if (!values.device) throw new UsageError('conform needs --device <id>');
+      // Loaded on use: the schema validator (Ajv) costs every other command's start-up otherwise.
+      const { conform, deviceKeyFrom } = await import('./conform/conform.js');
+      const { renderReport } = await import('./conform/render.js');
+      const username = values.username ?? 'parkpulse-observer';
+      const password = values.password ?? process.env['PARKPULSE_OBSERVER_SECRET'];
+      if (password === undefined)
+        throw new UsageError(
+          'conform needs the observer secret: --password or $PARKPULSE_OBSERVER_SECRET',
+        );
+      const deviceKey =
+        values['device-key'] ??
+        (values['group-key'] ? deviceKeyFrom(values['group-key'], values.device) : undefined);
+      const report = await conform({
+        url: values.url,
+        deviceId: values.device,
+        username,
+        password,
+        watchMs: duration(values.watch, '--watch'),
+        kicks: int(values.kicks, '--kicks', 1),
+        reconnectWaitMs: duration(values['reconnect-wait'], '--reconnect-wait'),
+        signal,
+        ...(deviceKey !== undefined ? { deviceKey } : {}),
+      });
+      process.stdout.write(
+        renderReport(report, Boolean(process.stdout.isTTY) && !process.env['NO_COLOR']),
+      );
+      if (values.report) await writeFile(values.report, `${JSON.stringify(report, null, 2)}\n`);
+      return report.passed ? 0 : 1;
+    }
+    case 'device': {
+      if (!values.device) throw new UsageError('device needs --device <id>');
+      const faults = (values.fault ?? '').split(',').filter(Boolean);
+      for (const f of faults)
+        if (!(DEVICE_FAULTS as readonly string[]).includes(f))
+          throw new UsageError(`--fault ${f}: one of ${DEVICE_FAULTS.join(', ')}`);
+      const device = new ContractDevice({
+        url: values.url,
+        address: {
+          park: values.park,
+          site: values.site,
+          assetType: values.asset,
+          deviceId: values.device,
+        },
+        durationMs: duration(values.duration ?? '60s', '--duration'),
+        faults: faults as DeviceFault[],
+        signal,
+        ...credentials,
+        ...(values['interval-ms']
+          ? { intervalMs: int(values['interval-ms'], '--interval-ms', 10) }
+          : {}),
+      });
+      log(
+        `park-sim device: ${values.device} (${values.asset}) → ${values.url}${faults.length ? `, faults: ${faults.join(', ')}` : ''}`,
+      );
+      const result = await device.run();
+      log(
+        `sent ${result.samples} samples, ${result.acked} acknowledged, ${result.connects} connections`,
+      );
+      return 0;
+    }
     default:
       throw new UsageError(
-        `unknown command "${command}" (run, backfill, load, record, replay, generate)`,
+        `unknown command "${command}" (run, backfill, load, record, replay, generate, conform, device)`,
       );
   }
 }

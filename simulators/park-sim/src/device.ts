@@ -38,6 +38,20 @@ export interface DeviceOptions {
   readonly latencies?: number[];
   /** Called on every (re)connect with the time it happened. */
   readonly onConnect?: (deviceId: string, atMs: number, reconnect: boolean) => void;
+  /** Connection-level contract breaches, on purpose (the conformance tester's own tests). */
+  readonly faults?: ConnectionFaults;
+}
+
+/** Ways a device can break the connection clauses of the contract. */
+export interface ConnectionFaults {
+  /** Connect without a last will. */
+  readonly noWill?: boolean;
+  /** Announce `online` without the retain flag. */
+  readonly noRetainedStatus?: boolean;
+  /** Reconnect at once after a drop, every time (no back-off, no jitter). */
+  readonly noBackoff?: boolean;
+  /** Publish at QoS 0. */
+  readonly qos0?: boolean;
 }
 
 const BATCH_LIMIT = 1000;
@@ -111,7 +125,16 @@ export class SimDevice {
       keepalive: 30,
       reconnectPeriod: 0, // reconnection is ours: back-off with jitter
       connectTimeout: 30_000,
-      will: { topic: this.topics.status, payload: Buffer.from('offline'), qos: 1, retain: true },
+      ...(this.options.faults?.noWill
+        ? {}
+        : {
+            will: {
+              topic: this.topics.status,
+              payload: Buffer.from('offline'),
+              qos: 1 as const,
+              retain: true,
+            },
+          }),
       ...(this.options.username
         ? { username: this.options.username, password: this.options.password ?? '' }
         : {}),
@@ -121,7 +144,10 @@ export class SimDevice {
       this.counters.connects++;
       this.options.onConnect?.(this.deviceId, Date.now(), this.counters.connects > 1);
       this.attempt = 0;
-      client.publish(this.topics.status, 'online', { qos: 1, retain: true });
+      client.publish(this.topics.status, 'online', {
+        qos: this.qos,
+        retain: !this.options.faults?.noRetainedStatus,
+      });
       this.resendInflight();
       this.flushBuffer();
     });
@@ -225,7 +251,7 @@ export class SimDevice {
   private transmit(id: number): void {
     const entry = this.inflight.get(id);
     if (!entry || !this.client) return;
-    this.client.publish(entry.topic, entry.payload, { qos: 1 }, (error) => {
+    this.client.publish(entry.topic, entry.payload, { qos: this.qos }, (error) => {
       const current = this.inflight.get(id);
       if (!current) return; // already acknowledged through another copy
       if (error) {
@@ -268,11 +294,15 @@ export class SimDevice {
     this.counters.buffered = this.buffer.length;
   }
 
+  private get qos(): 0 | 1 {
+    return this.options.faults?.qos0 ? 0 : 1;
+  }
+
   private scheduleReconnect(): void {
     if (this.closing || this.reconnectTimer) return;
     const { min, max } = this.options.backoffMs ?? { min: 1000, max: 30_000 };
     const ceiling = Math.min(max, min * 2 ** this.attempt++);
-    const delay = ceiling * (0.5 + 0.5 * this.rng());
+    const delay = this.options.faults?.noBackoff ? 0 : ceiling * (0.5 + 0.5 * this.rng());
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       if (!this.closing) this.client?.reconnect();

@@ -1,4 +1,18 @@
-export { SimDevice, type DeviceAddress, type DeviceCounters } from './device.js';
+export {
+  SimDevice,
+  type ConnectionFaults,
+  type DeviceAddress,
+  type DeviceCounters,
+} from './device.js';
+export * from './conform/clauses.js';
+export { conform, type ConformOptions, type ConformReport } from './conform/conform.js';
+export { renderReport } from './conform/render.js';
+export {
+  ContractDevice,
+  DEVICE_FAULTS,
+  type DeviceFault,
+  type DeviceRunOptions,
+} from './modes/device.js';
 export { SCIENCE_CITY_MIX, scienceCityFleet, type DeviceSpec } from './fleet.js';
 export {
   FleetGenerator,

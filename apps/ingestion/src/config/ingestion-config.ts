@@ -17,6 +17,8 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9_.-]{1,64}$/)
     .default(hostname().replace(/[^A-Za-z0-9_.-]/g, '') || 'ingestion'),
   HTTP_PORT: env.port(9102),
+  // The address the HTTP listener binds, like the broker's MQTT_HOST (default: every interface).
+  HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   INGEST_LINK_URL: z
     .string()
     .regex(/^mqtts?:\/\/[^/]+$/, 'must look like mqtt://host:port or mqtts://host:port')
@@ -60,6 +62,7 @@ const schema = z.object({
 export interface IngestionConfig {
   readonly instanceId: string;
   readonly httpPort: number;
+  readonly httpHost: string;
   /** The broker's ingest link (see @parkpulse/ingest-link) and this instance's credentials. */
   readonly link: {
     readonly url: string;
@@ -102,6 +105,7 @@ export function loadIngestionConfig(source: NodeJS.ProcessEnv = process.env): In
   return {
     instanceId: e.INSTANCE_ID,
     httpPort: e.HTTP_PORT,
+    httpHost: e.HTTP_HOST,
     link: {
       url: e.INGEST_LINK_URL,
       clientId: e.MQTT_CLIENT_ID ?? `${e.MQTT_USERNAME || 'parkpulse-ingestion'}-${e.INSTANCE_ID}`,

@@ -50,7 +50,7 @@ export class IngestPipeline {
   ) {}
 
   handle(message: InboundMessage): void {
-    // Our own dead letters, should INGEST_TOPICS ever include them: never a dead letter again.
+    // Our own dead letters, should they ever come back: never a dead letter again.
     if (message.topic.startsWith(`${DEAD_LETTER_TOPIC_ROOT}/`)) return message.ack();
     if (message.topic.startsWith('$SYS/')) {
       this.metrics.messageIn('sys');
