@@ -175,6 +175,29 @@ client.disconnect(); client.loop_stop()
     expect(await v31(long, 'mqttv311')).toBe('accepted');
   });
 
+  it('acknowledges a misspelt channel or a wrong level count under the device path and files a dead letter with the rule', async () => {
+    // mosquitto_pub -q 1 exits 0 only once it has the PUBACK: on the old broker each of these
+    // closed the connection instead, and firmware resending unacknowledged messages looped.
+    const cases = [
+      ['telemetri', 'unknown_channel'],
+      ['TELEMETRY', 'unknown_channel'],
+      ['telemetry/extra', 'topic_invalid'],
+      ['telemetry/', 'topic_invalid'],
+    ] as const;
+    for (const [channel] of cases)
+      await pub('cnc-typo', channel, `{"ts": ${ts}, "metrics": {"spindle_rpm": 1}}`);
+    await platform.waitForCount('ingest_reject', 'detail', cases.length, `"device" = 'cnc-typo'`);
+    const [series = []] = await platform.store.query(
+      `SELECT "reason", "topic", "detail" FROM "ingest_reject" WHERE "device" = 'cnc-typo'`,
+    );
+    const rows = series[0]!.values.map((v) => [String(v[2]), String(v[1])]);
+    for (const [channel, reason] of cases)
+      expect(rows).toContainEqual([`${base}/cnc-typo/${channel}`, reason]);
+    expect(series[0]!.values.map((v) => String(v[3]))).toContainEqual(
+      expect.stringMatching(/^7 levels, a topic has 6/),
+    );
+  });
+
   it('binds the ingestion HTTP listener to HTTP_HOST only', async () => {
     const port = new URL(platform.ingestionHttp).port;
     expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);

@@ -147,7 +147,8 @@ export class IngestPipeline {
     this.metrics.rejected(error.reason);
     this.submit(
       message,
-      [this.rejectFor(message.topic, error.reason, error.detail, topic)],
+      // A topic that does not parse still came from an authenticated device: its client id.
+      [this.rejectFor(message.topic, error.reason, error.detail, topic, message.clientId)],
       topic,
       {
         // Published once recorded and acknowledged (see DeadLetterPublisher).
@@ -175,13 +176,18 @@ export class IngestPipeline {
     reason: Parameters<typeof rejectPoint>[0]['reason'],
     detail: string,
     topic?: ParsedTopic,
+    clientId?: string,
   ): Point {
     return rejectPoint({
       ts: uniqueNowMs(),
       reason,
       topic: topicText,
       detail,
-      ...(topic ? { park: topic.park, device: topic.deviceId } : {}),
+      ...(topic
+        ? { park: topic.park, device: topic.deviceId }
+        : clientId
+          ? { device: clientId }
+          : {}),
     });
   }
 
