@@ -160,7 +160,7 @@ describe('parseTopic', () => {
     (channel) => {
       const { reason, detail } = rejection(parseTopic(`${BASE}/cnc-01/${channel}`));
       expect(reason).toBe('unknown_channel');
-      expect(detail).toBe(`"${channel}" is not one of telemetry, status, event, cmd`);
+      expect(detail).toBe(`"${channel}" is not one of telemetry, status, event, cmd_result, cmd`);
     },
   );
 

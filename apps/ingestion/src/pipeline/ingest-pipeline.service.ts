@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Point } from '@influxdata/influxdb-client';
 import {
+  commandResultPoint,
   eventPoint,
   rejectPoint,
   statusPoint,
@@ -9,6 +10,7 @@ import {
 } from '@parkpulse/influx';
 import {
   DEAD_LETTER_TOPIC_ROOT,
+  decodeCommandResult,
   decodeEvent,
   decodeStatus,
   decodeTelemetry,
@@ -110,6 +112,15 @@ export class IngestPipeline {
       }
       case 'event':
         return this.store(message, decodeEvent(topic, message.payload, ctx), eventPoint, topic);
+      case 'cmd_result':
+        // A device's answer to a command: recorded as `device_command` (the operations service
+        // tracks the command itself).
+        return this.store(
+          message,
+          decodeCommandResult(topic, message.payload, ctx),
+          commandResultPoint,
+          topic,
+        );
       case 'cmd':
         // Commands flow down to devices; a subscription pattern that matched one is a config mistake.
         return message.ack();
