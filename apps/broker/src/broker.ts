@@ -22,6 +22,7 @@ import { BrokerMetrics } from './metrics.js';
 import { BrokerLimits, DEFAULT_LIMITS, type LimitStats } from './limits.js';
 import { MEMORY_BACKENDS, createBackends, instanceId } from './backends.js';
 import { willsAfterPublishes } from './will-order.js';
+import { publishCommandAcks } from './command-acks.js';
 
 export const WS_PATH = '/mqtt';
 export const STATS_TOPIC_PREFIX = '$SYS/parkpulse/brokers';
@@ -114,6 +115,7 @@ export async function startBroker(
   });
   metrics.observe(aedes);
   limits.observe(aedes);
+  publishCommandAcks(aedes);
   aedes.on('subscribe', (_subscriptions, client) => gate.subscribed(client.id));
   // Aedes emits 'error' for failures of its own (storing a subscription, publishing stored
   // wills); without a listener Node would end the process.

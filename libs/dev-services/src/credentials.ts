@@ -11,6 +11,7 @@ export const DEV_SERVICE_SECRETS = {
   'parkpulse-ingestion': 'dev-only-ingestion-secret',
   'parkpulse-observer': 'dev-only-observer-secret',
   'parkpulse-operator': 'dev-only-operator-secret',
+  'parkpulse-operations': 'dev-only-operations-secret',
 } as const;
 
 export type DevServiceAccount = keyof typeof DEV_SERVICE_SECRETS;
@@ -34,6 +35,7 @@ export function devSecretsEnv(root: string): Record<string, string> {
     PARKPULSE_INGESTION_SECRET: DEV_SERVICE_SECRETS['parkpulse-ingestion'],
     PARKPULSE_OBSERVER_SECRET: DEV_SERVICE_SECRETS['parkpulse-observer'],
     PARKPULSE_OPERATOR_SECRET: DEV_SERVICE_SECRETS['parkpulse-operator'],
+    PARKPULSE_OPERATIONS_SECRET: DEV_SERVICE_SECRETS['parkpulse-operations'],
   };
 }
 

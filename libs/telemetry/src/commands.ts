@@ -22,6 +22,20 @@ export interface CommandMessage {
   readonly issuedAt: number;
 }
 
+/**
+ * The broker publishes `{COMMAND_DELIVERIES_TOPIC_ROOT}/{deviceId}` with `{"id", "deviceId",
+ * "topic", "at"}` when a device has acknowledged (PUBACK) a command delivered to it.
+ */
+export const COMMAND_DELIVERIES_TOPIC_ROOT = '$parkpulse/command-deliveries';
+
+export interface CommandDeliveryNotice {
+  readonly id: string;
+  readonly deviceId: string;
+  readonly topic: string;
+  /** Epoch ms of the device's PUBACK. */
+  readonly at: number;
+}
+
 export const COMMAND_RESULT_STATUSES = ['accepted', 'done', 'failed', 'rejected'] as const;
 export type CommandResultStatus = (typeof COMMAND_RESULT_STATUSES)[number];
 
