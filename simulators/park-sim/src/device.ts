@@ -148,7 +148,9 @@ export class SimDevice {
       this.flushBuffer();
     });
     client.on('message', (topic, payload) => {
-      if (topic === this.topics.cmd) this.command(payload);
+      // After the PUBACK that MQTT.js sends once this handler returns: a device acknowledges
+      // the delivery before it answers.
+      if (topic === this.topics.cmd) setImmediate(() => this.command(payload));
     });
     client.on('close', () => this.scheduleReconnect());
     client.on('error', () => undefined); // surfaced as 'close'; counted as reconnects
