@@ -4,25 +4,53 @@ import { COMMAND_DELIVERIES_TOPIC_ROOT, type CommandDeliveryNotice } from '@park
 /**
  * When a device acknowledges (PUBACK) a command delivered on its own `parks/…/{deviceId}/cmd`,
  * publishes a notice on `$parkpulse/command-deliveries/{deviceId}` (QoS 1): the operations
- * service's proof that the command reached the device. Aedes emits 'ack' with the packet the
- * client acknowledged once the persistence released it; acknowledgements by anyone other than
- * the addressed device (observers reading `parks/#`) are not deliveries.
+ * service's proof that the command reached the device.
+ *
+ * Aedes emits 'ack' with the acknowledged packet only for persistent sessions (it keeps no copy
+ * of a clean session's deliveries). For those, the commands published to a connected device
+ * are remembered in order: a device subscribes to nothing but its own `cmd`, and acknowledges
+ * QoS-1 deliveries in the order it received them [MQTT-4.6.0-2], so its n-th PUBACK is for the
+ * n-th command. Acknowledgements by anyone other than the addressed device (observers reading
+ * `parks/#`) are not deliveries.
  */
 export function publishCommandAcks(aedes: Aedes): void {
+  /** Per connected device: ids of commands on their way to it, oldest first. */
+  const inFlight = new Map<string, { id: string; topic: string }[]>();
+  const clients = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
+
+  aedes.on('publish', (packet) => {
+    const deviceId = commandTarget(packet.topic);
+    if (!deviceId || packet.qos === 0) return;
+    const client = clients[deviceId] as
+      (Client & { subscriptions?: Record<string, { qos: number }> }) | undefined;
+    // Only what will be delivered at QoS 1 now: the device is connected and subscribed at QoS 1.
+    if (!client || (client.subscriptions?.[packet.topic]?.qos ?? 0) < 1) return;
+    const id = commandId(packet.payload);
+    if (!id) return;
+    let queue = inFlight.get(deviceId);
+    if (!queue) inFlight.set(deviceId, (queue = []));
+    queue.push({ id, topic: packet.topic });
+  });
+
+  aedes.on('clientDisconnect', (client) => inFlight.delete(client.id));
+
   aedes.on('ack', (packet, client: Client | null) => {
-    if (!client || !packet || !('topic' in packet)) return;
-    const { topic, payload } = packet as PublishPacket;
-    const parts = topic.split('/');
-    if (parts.length !== 6 || parts[0] !== 'parks' || parts[5] !== 'cmd') return;
-    if (parts[4] !== client.id) return;
-    let id: unknown;
-    try {
-      id = (JSON.parse(Buffer.from(payload).toString('utf8')) as { id?: unknown }).id;
-    } catch {
-      return; // not a command of the contract: nothing to report
+    if (!client) return;
+    let delivered: { id: string; topic: string } | undefined;
+    const queue = inFlight.get(client.id);
+    if (packet && 'topic' in packet) {
+      const { topic, payload } = packet as PublishPacket;
+      if (commandTarget(topic) !== client.id) return;
+      const id = commandId(payload);
+      if (!id) return;
+      delivered = { id, topic };
+      const at = queue?.findIndex((q) => q.id === id) ?? -1;
+      if (at >= 0) queue!.splice(at, 1);
+    } else {
+      delivered = queue?.shift();
     }
-    if (typeof id !== 'string') return;
-    const notice: CommandDeliveryNotice = { id, deviceId: client.id, topic, at: Date.now() };
+    if (!delivered) return;
+    const notice: CommandDeliveryNotice = { ...delivered, deviceId: client.id, at: Date.now() };
     aedes.publish(
       {
         cmd: 'publish',
@@ -35,4 +63,19 @@ export function publishCommandAcks(aedes: Aedes): void {
       () => undefined,
     );
   });
+}
+
+/** The device a `parks/{park}/{site}/{type}/{deviceId}/cmd` topic addresses. */
+function commandTarget(topic: string): string | undefined {
+  const parts = topic.split('/');
+  return parts.length === 6 && parts[0] === 'parks' && parts[5] === 'cmd' ? parts[4] : undefined;
+}
+
+function commandId(payload: Buffer | string): string | undefined {
+  try {
+    const id = (JSON.parse(Buffer.from(payload).toString('utf8')) as { id?: unknown }).id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined; // not a command of the contract: nothing to report
+  }
 }
