@@ -54,6 +54,11 @@ export class CommandDevice {
     await client.publishAsync(`${this.base}/status`, 'online', { qos: 1, retain: true });
   }
 
+  /** Subscribes to its `cmd` now (a device that came up without it). */
+  async subscribeNow(): Promise<void> {
+    await this.client!.subscribeAsync(`${this.base}/cmd`, { qos: 1 });
+  }
+
   async answer(id: string, status: string, result?: object, topicBase = this.base): Promise<void> {
     await this.client!.publishAsync(
       `${topicBase}/cmd_result`,
