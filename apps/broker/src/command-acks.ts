@@ -14,8 +14,12 @@ import { COMMAND_DELIVERIES_TOPIC_ROOT, type CommandDeliveryNotice } from '@park
  * `parks/#`) are not deliveries.
  */
 export function publishCommandAcks(aedes: Aedes): void {
-  /** Per connected device: ids of commands on their way to it, oldest first. */
-  const inFlight = new Map<string, { id: string; topic: string }[]>();
+  /**
+   * Per connection of a device: commands on their way to it, oldest first. Keyed by the
+   * connection, not the id: a PUBACK that arrives with the DISCONNECT behind it is reported
+   * after the connection closed, and a new connection starts with nothing in flight.
+   */
+  const inFlight = new WeakMap<Client, { id: string; topic: string }[]>();
   const clients = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
 
   aedes.on('publish', (packet) => {
@@ -27,23 +31,20 @@ export function publishCommandAcks(aedes: Aedes): void {
     if (!client || (client.subscriptions?.[packet.topic]?.qos ?? 0) < 1) return;
     const id = commandId(packet.payload);
     if (!id) return;
-    let queue = inFlight.get(deviceId);
-    if (!queue) inFlight.set(deviceId, (queue = []));
+    let queue = inFlight.get(client);
+    if (!queue) inFlight.set(client, (queue = []));
     queue.push({ id, topic: packet.topic });
   });
-
-  aedes.on('clientDisconnect', (client) => inFlight.delete(client.id));
 
   aedes.on('ack', (packet, client: Client | null) => {
     if (!client) return;
     let delivered: { id: string; topic: string } | undefined;
-    const queue = inFlight.get(client.id);
-    if (packet && 'topic' in packet) {
-      const { topic, payload } = packet as PublishPacket;
-      if (commandTarget(topic) !== client.id) return;
-      const id = commandId(payload);
-      if (!id) return;
-      delivered = { id, topic };
+    const queue = inFlight.get(client);
+    const acked = packet && 'topic' in packet ? (packet as PublishPacket) : undefined;
+    const id =
+      acked && commandTarget(acked.topic) === client.id ? commandId(acked.payload) : undefined;
+    if (id && acked) {
+      delivered = { id, topic: acked.topic };
       const at = queue?.findIndex((q) => q.id === id) ?? -1;
       if (at >= 0) queue!.splice(at, 1);
     } else {
