@@ -2,7 +2,7 @@
 // (root on Debian/Ubuntu), otherwise named with the exact command. Plain Node: it runs before
 // `npm ci`.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -22,14 +22,23 @@ const PACKAGES = {
   influxd: 'influxdb',
   mosquitto_pub: 'mosquitto-clients',
   'redis-server': 'redis-server',
+  // Debian keeps PostgreSQL's server binaries off the PATH, in /usr/lib/postgresql/{version}/bin.
+  initdb: 'postgresql',
 };
+
+function postgresInstalled() {
+  if (process.env.PG_BIN_DIR) return true;
+  const dir = '/usr/lib/postgresql';
+  return existsSync(dir) && readdirSync(dir).some((v) => existsSync(join(dir, v, 'bin', 'initdb')));
+}
 
 export function ensureSystemPackages(bins) {
   const missing = bins.filter(
     (bin) =>
       !onPath(bin) &&
       !(bin === 'influxd' && process.env.INFLUXD_BIN) &&
-      !(bin === 'redis-server' && process.env.REDIS_SERVER_BIN),
+      !(bin === 'redis-server' && process.env.REDIS_SERVER_BIN) &&
+      !(bin === 'initdb' && postgresInstalled()),
   );
   if (missing.length === 0) return;
   const packages = missing.map((b) => PACKAGES[b]);
@@ -44,7 +53,7 @@ export function ensureSystemPackages(bins) {
   }
   throw new Error(
     `missing: ${missing.join(', ')}. On Debian/Ubuntu: sudo sh -c '${command}'. ` +
-      'Elsewhere: install InfluxDB 1.x (influxd), the Mosquitto clients and Redis (redis-server), and put them on the PATH.',
+      'Elsewhere: install InfluxDB 1.x (influxd), the Mosquitto clients, Redis (redis-server) and PostgreSQL 13+ (PG_BIN_DIR = its bin directory), and put them on the PATH.',
   );
 }
 

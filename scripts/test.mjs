@@ -4,7 +4,7 @@
 import { ensureDependencies, ensureSystemPackages, run } from './prereqs.mjs';
 
 try {
-  ensureSystemPackages(['influxd', 'mosquitto_pub', 'redis-server']);
+  ensureSystemPackages(['influxd', 'mosquitto_pub', 'redis-server', 'initdb']);
   ensureDependencies();
   const nx = ['nx', 'run-many', '--outputStyle=static'];
   run('npx', [...nx, '-t', 'build', 'lint', 'typecheck', '--parallel=2']);

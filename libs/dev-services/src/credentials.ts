@@ -14,6 +14,15 @@ export const DEV_SERVICE_SECRETS = {
   'parkpulse-operations': 'dev-only-operations-secret',
 } as const;
 
+/**
+ * Dev-only personal accounts of the operations service (`npm start` creates them): an admin
+ * (ADMIN_PASSWORD) and an operator whose token it prints.
+ */
+export const DEV_OPERATIONS_ACCOUNTS = {
+  admin: { username: 'admin', password: 'dev-only-admin-password' },
+  operator: { username: 'operator', password: 'dev-only-operator-password' },
+} as const;
+
 export type DevServiceAccount = keyof typeof DEV_SERVICE_SECRETS;
 
 export interface MqttCredentials {

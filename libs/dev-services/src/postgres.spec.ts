@@ -9,11 +9,9 @@ describe('startPostgres', () => {
     const pg = await startPostgres();
     try {
       const psql = join(findPostgresBinDir()!, 'psql');
-      const out = execFileSync(
-        existsOr(psql, 'psql'),
-        [pg.url, '-tAc', 'SELECT 40 + 2'],
-        { encoding: 'utf8' },
-      );
+      const out = execFileSync(existsOr(psql, 'psql'), [pg.url, '-tAc', 'SELECT 40 + 2'], {
+        encoding: 'utf8',
+      });
       expect(out.trim()).toBe('42');
     } finally {
       await pg.stop();
