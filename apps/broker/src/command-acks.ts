@@ -20,13 +20,13 @@ export function publishCommandAcks(aedes: Aedes): void {
    * after the connection closed, and a new connection starts with nothing in flight.
    */
   const inFlight = new WeakMap<Client, { id: string; topic: string }[]>();
-  const clients = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
+  const clients = (aedes as unknown as { clients: Record<string, SubscribedClient | undefined> })
+    .clients;
 
   aedes.on('publish', (packet) => {
     const deviceId = commandTarget(packet.topic);
     if (!deviceId || packet.qos === 0) return;
-    const client = clients[deviceId] as
-      (Client & { subscriptions?: Record<string, { qos: number }> }) | undefined;
+    const client = clients[deviceId];
     // Only what will be delivered at QoS 1 now: the device is connected and subscribed at QoS 1.
     if (!client || (client.subscriptions?.[packet.topic]?.qos ?? 0) < 1) return;
     const id = commandId(packet.payload);
@@ -40,7 +40,7 @@ export function publishCommandAcks(aedes: Aedes): void {
     if (!client) return;
     let delivered: { id: string; topic: string } | undefined;
     const queue = inFlight.get(client);
-    const acked = packet && 'topic' in packet ? (packet as PublishPacket) : undefined;
+    const acked = isPublish(packet) ? packet : undefined;
     const id =
       acked && commandTarget(acked.topic) === client.id ? commandId(acked.payload) : undefined;
     if (id && acked) {
@@ -79,4 +79,11 @@ function commandId(payload: Buffer | string): string | undefined {
   } catch {
     return undefined; // not a command of the contract: nothing to report
   }
+}
+
+/** A connected client with the subscriptions Aedes keeps on it (not in its typings). */
+type SubscribedClient = Client & { subscriptions?: Record<string, { qos: number } | undefined> };
+
+function isPublish(packet: unknown): packet is PublishPacket {
+  return typeof packet === 'object' && packet !== null && 'topic' in packet && 'payload' in packet;
 }

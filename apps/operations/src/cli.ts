@@ -122,7 +122,7 @@ async function main(argv: string[]): Promise<number> {
       if (values.park) q.set('park', values.park);
       if (values.site) q.set('site', values.site);
       if (values.type) q.set('assetType', values.type);
-      print(await api('GET', `/api/v1/devices${q.size ? `?${q}` : ''}`));
+      print(await api('GET', `/api/v1/devices${q.size ? `?${q.toString()}` : ''}`));
       return 0;
     }
     case 'catalogue':

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { COMMAND_STATES, transition, type CommandEvent, type CommandState } from './state-machine.js';
+import {
+  COMMAND_STATES,
+  transition,
+  type CommandEvent,
+  type CommandState,
+} from './state-machine.js';
 
 /** The README's table, row by row: every allowed transition. */
 const ALLOWED: readonly [CommandState, CommandEvent, CommandState][] = [

@@ -38,15 +38,7 @@ export function isTerminal(state: CommandState): boolean {
  * - `expire`: its deadline passed; `cancel`: an operator withdrew it.
  */
 export type CommandEvent =
-  | 'publish'
-  | 'deliver'
-  | 'requeue'
-  | 'accept'
-  | 'done'
-  | 'fail'
-  | 'reject'
-  | 'expire'
-  | 'cancel';
+  'publish' | 'deliver' | 'requeue' | 'accept' | 'done' | 'fail' | 'reject' | 'expire' | 'cancel';
 
 export type Transition =
   | { readonly ok: true; readonly next: CommandState }

@@ -147,7 +147,10 @@ export function decodeCommandResult(
   ctx: DecodeContext,
 ): Result<CommandResultMessage> {
   if (payload.length > MAX_COMMAND_RESULT_BYTES)
-    return fail('payload_too_large', `${payload.length} bytes, at most ${MAX_COMMAND_RESULT_BYTES}`);
+    return fail(
+      'payload_too_large',
+      `${payload.length} bytes, at most ${MAX_COMMAND_RESULT_BYTES}`,
+    );
   let doc: unknown;
   try {
     doc = JSON.parse(payload.toString('utf8'));
@@ -160,7 +163,10 @@ export function decodeCommandResult(
   if (typeof id !== 'string' || !COMMAND_ID_PATTERN.test(id))
     return fail('cmd_result_invalid', `id must match ${COMMAND_ID_PATTERN.source}`);
   if (!COMMAND_RESULT_STATUSES.includes(status as CommandResultStatus))
-    return fail('cmd_result_invalid', `status must be one of ${COMMAND_RESULT_STATUSES.join(', ')}`);
+    return fail(
+      'cmd_result_invalid',
+      `status must be one of ${COMMAND_RESULT_STATUSES.join(', ')}`,
+    );
   const values: Record<string, number | boolean | string> = {};
   if (result !== undefined && result !== null) {
     if (typeof result !== 'object' || Array.isArray(result))
@@ -172,7 +178,7 @@ export function decodeCommandResult(
         (typeof v === 'string' && v.length <= 256 && !hasControlChars(v));
       if (!COMMAND_NAME_PATTERN.test(k) || !good)
         return fail('cmd_result_invalid', `result.${k.slice(0, 40)}: a name and a plain value`);
-      values[k] = v as number | boolean | string;
+      values[k] = v;
     }
   }
   const why = reason ?? '';

@@ -5,7 +5,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import { COMMAND_DELIVERIES_TOPIC_ROOT, TOPIC_ROOT } from '@parkpulse/telemetry';
 import { OPERATIONS_CONFIG, type OperationsConfig } from '../config/operations-config.js';
 
@@ -60,7 +60,7 @@ export class MqttLinkService implements OnModuleInit, OnApplicationShutdown {
     this.client = client;
     // PUBACK after the handler: mqtt.js sends it when `done` is called.
     client.handleMessage = (packet, done) => {
-      const p = packet as IPublishPacket;
+      const p = packet;
       const payload = Buffer.isBuffer(p.payload) ? p.payload : Buffer.from(p.payload);
       this.handler(p.topic, payload, p.retain).then(
         () => done(),

@@ -50,7 +50,8 @@ export const ASSET_COMMANDS: Readonly<Record<string, Readonly<Record<string, Com
   },
   building_hvac: {
     set_supply_setpoint: {
-      description: 'Change the supply-air temperature setpoint; the supply air follows over minutes',
+      description:
+        'Change the supply-air temperature setpoint; the supply air follows over minutes',
       params: {
         setpoint_c: {
           kind: 'number',
