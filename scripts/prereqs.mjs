@@ -2,7 +2,7 @@
 // (root on Debian/Ubuntu), otherwise named with the exact command. Plain Node: it runs before
 // `npm ci`.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -25,6 +25,8 @@ const PACKAGES = {
   haproxy: 'haproxy',
   // Not a binary: the Python MQTT client for Debian's /usr/bin/python3 (a foreign client in e2e tests).
   'python3-paho-mqtt': 'python3-paho-mqtt',
+  // Debian keeps PostgreSQL's server binaries off the PATH, in /usr/lib/postgresql/{version}/bin.
+  initdb: 'postgresql',
 };
 
 /** Whether a "binary" of PACKAGES is there; python3-paho-mqtt is a Python module. */
@@ -34,12 +36,19 @@ function present(bin) {
   return onPath(bin);
 }
 
+function postgresInstalled() {
+  if (process.env.PG_BIN_DIR) return true;
+  const dir = '/usr/lib/postgresql';
+  return existsSync(dir) && readdirSync(dir).some((v) => existsSync(join(dir, v, 'bin', 'initdb')));
+}
+
 export function ensureSystemPackages(bins) {
   const missing = bins.filter(
     (bin) =>
       !present(bin) &&
       !(bin === 'influxd' && process.env.INFLUXD_BIN) &&
-      !(bin === 'redis-server' && process.env.REDIS_SERVER_BIN),
+      !(bin === 'redis-server' && process.env.REDIS_SERVER_BIN) &&
+      !(bin === 'initdb' && postgresInstalled()),
   );
   if (missing.length === 0) return;
   const packages = missing.map((b) => PACKAGES[b]);
@@ -54,7 +63,7 @@ export function ensureSystemPackages(bins) {
   }
   throw new Error(
     `missing: ${missing.join(', ')}. On Debian/Ubuntu: sudo sh -c '${command}'. ` +
-      'Elsewhere: install InfluxDB 1.x (influxd), the Mosquitto clients, Redis (redis-server), HAProxy and paho-mqtt 1.6 for /usr/bin/python3, and put them on the PATH.',
+      'Elsewhere: install InfluxDB 1.x (influxd), the Mosquitto clients, Redis (redis-server), HAProxy, paho-mqtt 1.6 for /usr/bin/python3 and PostgreSQL 13+ (PG_BIN_DIR = its bin directory), and put them on the PATH.',
   );
 }
 

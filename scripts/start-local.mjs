@@ -18,6 +18,7 @@ const cfg = {
   brokerHttp: Number(env.BROKER_HTTP_PORT ?? 9101),
   linkPort: Number(env.INGEST_LINK_PORT ?? 1884),
   ingestionHttp: Number(env.INGESTION_HTTP_PORT ?? 9102),
+  operationsHttp: Number(env.OPERATIONS_HTTP_PORT ?? 9103),
   scenario: env.SIM_SCENARIO ?? 'science-city-demo',
   // History to upload before the live run (park-sim backfill --duration: 30m, 2h, …); 0 = none.
   backfill: env.SIM_BACKFILL ?? '2h',
@@ -180,13 +181,14 @@ try {
     ['broker HTTP', cfg.brokerHttp],
     ['ingest link', cfg.linkPort],
     ['ingestion HTTP', cfg.ingestionHttp],
+    ['operations HTTP', cfg.operationsHttp],
   ]) {
     if (!(await portFree(port)))
       throw new Error(
         `port ${port} (${name}) is in use: stop what uses it or set the port variable (see README)`,
       );
   }
-  const { startInfluxd, devSecretsEnv, serviceCredentials } = await import(
+  const { startInfluxd, devSecretsEnv, serviceCredentials, DEV_OPERATIONS_ACCOUNTS } = await import(
     join(ROOT, 'libs/dev-services/dist/index.js')
   );
   // The registry (deploy/registry/registry.yaml) with its dev-only secrets; a variable set in
@@ -228,6 +230,47 @@ try {
   console.log(
     `ingestion   http://127.0.0.1:${cfg.ingestionHttp}/health  /metrics  → InfluxDB database "telemetry"`,
   );
+
+  // The operations service (commands to devices): SQLite in .data/, a dev admin and operator.
+  const opsUrl = `http://127.0.0.1:${cfg.operationsHttp}`;
+  const accounts = DEV_OPERATIONS_ACCOUNTS;
+  start('operations', ['apps/operations/dist/main.js'], {
+    HTTP_PORT: String(cfg.operationsHttp),
+    DATABASE_URL: env.DATABASE_URL ?? `sqlite:${join(DATA, 'operations.sqlite')}`,
+    MQTT_URL: `mqtt://127.0.0.1:${cfg.mqttPort}`,
+    MQTT_USERNAME: 'parkpulse-operations',
+    MQTT_PASSWORD: secrets.PARKPULSE_OPERATIONS_SECRET,
+    INFLUX_URL: influx.url,
+    ADMIN_PASSWORD: env.ADMIN_PASSWORD ?? accounts.admin.password,
+  });
+  await waitHealthy('operations', `${opsUrl}/health`);
+  const call = (path, body, token) =>
+    fetch(`${opsUrl}${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, body: await r.json().catch(() => ({})) }));
+  const adminLogin = await call('/api/v1/auth/tokens', {
+    username: accounts.admin.username,
+    password: env.ADMIN_PASSWORD ?? accounts.admin.password,
+  });
+  if (adminLogin.status === 201)
+    await call('/api/v1/users', { ...accounts.operator, role: 'operator' }, adminLogin.body.token);
+  const operatorLogin = await call('/api/v1/auth/tokens', accounts.operator);
+  console.log(
+    `operations  ${opsUrl}/api/v1  (API: docs/api.md; SQLite in .data/operations.sqlite)`,
+  );
+  if (operatorLogin.status === 201)
+    console.log(
+      `            dev operator token (${accounts.operator.username}, expires ${operatorLogin.body.expiresAt}):\n            export PARKPULSE_OPS_TOKEN=${operatorLogin.body.token}\n            npm run ops -- devices --type cnc_machine   |   npm run ops -- send <deviceId> stop --wait`,
+    );
+  else
+    console.log(
+      `            could not log in the dev operator (${operatorLogin.status}); see .data/logs/operations.log`,
+    );
 
   if (cfg.backfill !== '0') await backfill(influx.url);
 

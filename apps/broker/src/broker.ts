@@ -25,6 +25,7 @@ import { willsAfterPublishes } from './will-order.js';
 import { HeldClients, capturingAuthorizePublish } from './capture/capture.js';
 import { IngestDispatcher } from './capture/dispatcher.js';
 import { startLinkServer } from './capture/link-server.js';
+import { publishCommandAcks } from './command-acks.js';
 
 export const WS_PATH = '/mqtt';
 export const STATS_TOPIC_PREFIX = '$SYS/parkpulse/brokers';
@@ -135,6 +136,7 @@ export async function startBroker(
   metrics.observe(aedes);
   metrics.observeCapture(dispatcher);
   limits.observe(aedes);
+  publishCommandAcks(aedes);
   // Aedes emits 'error' for failures of its own (storing a subscription, publishing stored
   // wills); without a listener Node would end the process.
   (aedes as unknown as EventEmitter).on('error', (error: Error) => {

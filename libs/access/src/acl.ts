@@ -1,5 +1,6 @@
 import { createHash, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
 import {
+  COMMAND_DELIVERIES_TOPIC_ROOT,
   DEAD_LETTER_TOPIC_ROOT,
   DEVICE_ID_PATTERN,
   TOPIC_ROOT,
@@ -71,6 +72,16 @@ export const ROLE_RIGHTS: Readonly<
   operator: {
     publish: [`${TOPIC_ROOT}/+/+/+/+/cmd`],
     subscribe: [`${TOPIC_ROOT}/#`, `${DEAD_LETTER_TOPIC_ROOT}/#`, '$SYS/#'],
+  },
+  // The operations service: sends commands, reads presence and results, and the broker's
+  // notices that a device acknowledged a command's delivery — nothing else.
+  operations: {
+    publish: [`${TOPIC_ROOT}/+/+/+/+/cmd`],
+    subscribe: [
+      `${TOPIC_ROOT}/+/+/+/+/status`,
+      `${TOPIC_ROOT}/+/+/+/+/cmd_result`,
+      `${COMMAND_DELIVERIES_TOPIC_ROOT}/#`,
+    ],
   },
 };
 

@@ -7,7 +7,7 @@ import { decodeGroupKey, parseSecretHash } from './keys.js';
  * What a service account may do. Devices have no role: their rights follow from their
  * enrolment (see acl.ts).
  */
-export const ROLES = ['ingestion', 'observer', 'operator'] as const;
+export const ROLES = ['ingestion', 'observer', 'operator', 'operations'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** `*` or a list of allowed values. */

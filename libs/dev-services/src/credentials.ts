@@ -11,6 +11,16 @@ export const DEV_SERVICE_SECRETS = {
   'parkpulse-ingestion': 'dev-only-ingestion-secret',
   'parkpulse-observer': 'dev-only-observer-secret',
   'parkpulse-operator': 'dev-only-operator-secret',
+  'parkpulse-operations': 'dev-only-operations-secret',
+} as const;
+
+/**
+ * Dev-only personal accounts of the operations service (`npm start` creates them): an admin
+ * (ADMIN_PASSWORD) and an operator whose token it prints.
+ */
+export const DEV_OPERATIONS_ACCOUNTS = {
+  admin: { username: 'admin', password: 'dev-only-admin-password' },
+  operator: { username: 'operator', password: 'dev-only-operator-password' },
 } as const;
 
 export type DevServiceAccount = keyof typeof DEV_SERVICE_SECRETS;
@@ -34,6 +44,7 @@ export function devSecretsEnv(root: string): Record<string, string> {
     PARKPULSE_INGESTION_SECRET: DEV_SERVICE_SECRETS['parkpulse-ingestion'],
     PARKPULSE_OBSERVER_SECRET: DEV_SERVICE_SECRETS['parkpulse-observer'],
     PARKPULSE_OPERATOR_SECRET: DEV_SERVICE_SECRETS['parkpulse-operator'],
+    PARKPULSE_OPERATIONS_SECRET: DEV_SERVICE_SECRETS['parkpulse-operations'],
   };
 }
 

@@ -4,3 +4,4 @@ export * from './service.js';
 export * from './pipeline-services.js';
 export * from './credentials.js';
 export * from './redis.js';
+export * from './postgres.js';

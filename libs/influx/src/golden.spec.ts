@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Point } from '@influxdata/influxdb-client';
 import {
   DEFAULT_LIMITS,
+  decodeCommandResult,
   decodeEvent,
   decodeStatus,
   decodeTelemetry,
@@ -11,7 +12,7 @@ import {
   type Result,
 } from '@parkpulse/telemetry';
 import { describe, expect, it } from 'vitest';
-import { eventPoint, statusPoint, telemetryPoints } from './mapping.js';
+import { commandResultPoint, eventPoint, statusPoint, telemetryPoints } from './mapping.js';
 
 /**
  * Golden cases for the whole path a message takes: topic ▶ decode ▶ validate ▶ map ▶ line
@@ -46,6 +47,10 @@ function render(topicText: string, payload: Buffer): { lp?: string; err?: string
       return ofResult(decodeStatus(topic.value, payload, ctx), (m) => lines([statusPoint(m)]));
     case 'event':
       return ofResult(decodeEvent(topic.value, payload, ctx), (m) => lines([eventPoint(m)]));
+    case 'cmd_result':
+      return ofResult(decodeCommandResult(topic.value, payload, ctx), (m) =>
+        lines([commandResultPoint(m)]),
+      );
     case 'cmd':
       return { err: 'cmd is a downlink channel' };
   }

@@ -2,6 +2,7 @@ import { Point } from '@influxdata/influxdb-client';
 import {
   PRESENCE_STATES,
   replaceControlChars,
+  type CommandResultMessage,
   type EventMessage,
   type FieldValue,
   type LedgerFigures,
@@ -19,6 +20,7 @@ export const MEASUREMENT = {
   reject: 'ingest_reject',
   ledger: 'device_ledger',
   parkPresence: 'park_presence',
+  command: 'device_command',
 } as const;
 
 /**
@@ -146,4 +148,48 @@ function addField(point: Point, name: string, value: FieldValue): void {
   if (typeof value === 'number') point.floatField(name, value);
   else if (typeof value === 'boolean') point.booleanField(name, value);
   else point.stringField(name, value);
+}
+
+/**
+ * A command's state change as a `device_command` point: tags where the device is, the command's
+ * name, its `status` and who wrote it (`source`: `device` for the device's own `cmd_result`,
+ * `operations` for the operations service's record); fields the command `id`, `reason`/`detail`
+ * and, from the operations service, `by` (who asked).
+ */
+export interface CommandRecord {
+  readonly topic: TopicAddress;
+  readonly id: string;
+  /** The command's name (the operations service knows it; a device's result does not carry it). */
+  readonly name?: string;
+  readonly status: string;
+  readonly source: 'device' | 'operations';
+  readonly ts: number;
+  readonly detail?: string;
+  readonly by?: string;
+}
+
+export function commandPoint(record: CommandRecord): Point {
+  const point = devicePoint(MEASUREMENT.command, record.topic);
+  if (record.name) point.tag('command', record.name);
+  point
+    .tag('status', record.status)
+    .tag('source', record.source)
+    .stringField('id', record.id)
+    .timestamp(record.ts);
+  if (record.detail) point.stringField('detail', replaceControlChars(record.detail).slice(0, 512));
+  if (record.by) point.stringField('by', record.by);
+  return point;
+}
+
+/** A device's `cmd_result`, as the ingestion stores it. */
+export function commandResultPoint(message: CommandResultMessage): Point {
+  const detail = [message.reason, message.message].filter((s) => s !== '').join(': ');
+  return commandPoint({
+    topic: message.topic,
+    id: message.id,
+    status: message.status,
+    source: 'device',
+    ts: message.ts,
+    ...(detail ? { detail } : {}),
+  });
 }

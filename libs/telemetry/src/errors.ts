@@ -19,6 +19,7 @@ export const REJECT_REASONS = [
   'no_valid_fields',
   'status_invalid',
   'event_invalid',
+  'cmd_result_invalid',
   'storage_rejected',
   'clock_regression',
 ] as const;

@@ -12,3 +12,5 @@ export { jsonV1Decoder } from './decoders/json-v1/json-v1.decoder.js';
 export * from './delivery-ledger.js';
 export * from './presence.js';
 export * from './dead-letter.js';
+export * from './catalogue/commands.js';
+export * from './commands.js';

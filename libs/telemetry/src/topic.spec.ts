@@ -170,7 +170,7 @@ describe('parseTopic', () => {
       const { reason, detail } = rejection(parseTopic(`${BASE}/cnc-01/${channel}`));
       expect(reason).toBe('unknown_channel');
       expect(detail).toBe(
-        `channel "${channel}" is not one of telemetry, status, event, cmd (lower case)`,
+        `channel "${channel}" is not one of telemetry, status, event, cmd_result, cmd (lower case)`,
       );
     },
   );

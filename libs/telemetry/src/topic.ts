@@ -2,8 +2,11 @@ import { getAssetType, isParkId, type AssetTypeSpec, type ParkId } from './catal
 import { fail, ok, type Result } from './errors.js';
 import { replaceControlChars } from './text.js';
 
-/** Channels a device publishes on (`up`) and the one it receives on (`cmd`). */
-export const UP_CHANNELS = ['telemetry', 'status', 'event'] as const;
+/**
+ * Channels a device publishes on (`up`) and the one it receives on (`cmd`). `cmd_result` is the
+ * device's answer to a command (see commands.ts).
+ */
+export const UP_CHANNELS = ['telemetry', 'status', 'event', 'cmd_result'] as const;
 export type UpChannel = (typeof UP_CHANNELS)[number];
 export type Channel = UpChannel | 'cmd';
 
@@ -59,7 +62,7 @@ export function parseTopic(topic: string): Result<ParsedTopic> {
   if (!CHANNELS.has(channel))
     return fail(
       'unknown_channel',
-      `channel "${clip(channel)}" is not one of telemetry, status, event, cmd (lower case)`,
+      `channel "${clip(channel)}" is not one of ${[...UP_CHANNELS, 'cmd'].join(', ')} (lower case)`,
     );
   return ok({ park, site, assetType, deviceId, channel: channel as Channel, asset });
 }

@@ -1,4 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
+import { parseCommandMessage, type CommandMessage } from '@parkpulse/telemetry';
+import type { CommandOutcome } from './models/commands.js';
 
 export interface DeviceAddress {
   readonly park: string;
@@ -40,6 +42,11 @@ export interface DeviceOptions {
   readonly onConnect?: (deviceId: string, atMs: number, reconnect: boolean) => void;
   /** Connection-level contract breaches, on purpose (the conformance tester's own tests). */
   readonly faults?: ConnectionFaults;
+  /**
+   * The device's own handling of a command on its `cmd` topic (it then subscribes to it). The
+   * device answers on `cmd_result`: `rejected` at once, or `accepted` and later `done`/`failed`.
+   */
+  readonly onCommand?: (command: CommandMessage) => CommandOutcome;
 }
 
 /** Ways a device can break the connection clauses of the contract. */
@@ -75,7 +82,17 @@ export class SimDevice {
     buffered: 0,
     droppedOffline: 0,
   };
-  readonly topics: { readonly telemetry: string; readonly status: string; readonly event: string };
+  readonly topics: {
+    readonly telemetry: string;
+    readonly status: string;
+    readonly event: string;
+    readonly cmd: string;
+    readonly cmdResult: string;
+  };
+  /** Commands received (a repeat of the same id counts once), and answers by status. */
+  readonly commands = { received: 0, repeats: 0, answers: {} as Record<string, number> };
+  /** The answers given per command id: a repeated command gets the same answers again. */
+  private readonly answered = new Map<string, string[]>();
   private client: MqttClient | undefined;
   private buffer: string[] = [];
   /** QoS-1 publishes without PUBACK yet, by our own id: resent after a reconnect (see publish()). */
@@ -104,6 +121,8 @@ export class SimDevice {
       telemetry: `${base}/telemetry`,
       status: `${base}/status`,
       event: `${base}/event`,
+      cmd: `${base}/cmd`,
+      cmdResult: `${base}/cmd_result`,
     };
     this.rng = options.rng ?? Math.random;
   }
@@ -144,12 +163,20 @@ export class SimDevice {
       this.counters.connects++;
       this.options.onConnect?.(this.deviceId, Date.now(), this.counters.connects > 1);
       this.attempt = 0;
+      // Subscribed before announcing itself: whoever waits for `online` to send a command
+      // finds the subscription in place (packets of one connection are handled in order).
+      if (this.options.onCommand) client.subscribe(this.topics.cmd, { qos: 1 });
       client.publish(this.topics.status, 'online', {
         qos: this.qos,
         retain: !this.options.faults?.noRetainedStatus,
       });
       this.resendInflight();
       this.flushBuffer();
+    });
+    client.on('message', (topic, payload) => {
+      // After the PUBACK that MQTT.js sends once this handler returns: a device acknowledges
+      // the delivery before it answers.
+      if (topic === this.topics.cmd) setImmediate(() => this.command(payload));
     });
     client.on('close', () => this.scheduleReconnect());
     client.on('error', () => undefined); // surfaced as 'close'; counted as reconnects
@@ -161,6 +188,46 @@ export class SimDevice {
           : undefined,
       );
     });
+  }
+
+  private command(payload: Buffer): void {
+    const command = parseCommandMessage(payload);
+    if (!command || !this.options.onCommand) return;
+    const earlier = this.answered.get(command.id);
+    if (earlier) {
+      // The same command again (a redelivery): the same answers, nothing done twice.
+      this.commands.repeats++;
+      for (const answer of earlier) void this.publish(this.topics.cmdResult, answer, 0);
+      return;
+    }
+    this.commands.received++;
+    const answers: string[] = [];
+    this.answered.set(command.id, answers);
+    const answer = (body: { status: string } & Record<string, unknown>) => {
+      const json = JSON.stringify({ id: command.id, ts: Date.now(), ...body });
+      answers.push(json);
+      this.commands.answers[body.status] = (this.commands.answers[body.status] ?? 0) + 1;
+      void this.publish(this.topics.cmdResult, json, 0);
+    };
+    if (Date.now() > command.expiresAt)
+      return answer({
+        status: 'rejected',
+        reason: 'expired',
+        message: 'received after its deadline',
+      });
+    const outcome = this.options.onCommand(command);
+    if (outcome.status === 'rejected')
+      return answer({ status: 'rejected', reason: outcome.reason, message: outcome.message });
+    answer({ status: 'accepted' });
+    // A slow answer, as real equipment gives: `done` after the work took its time.
+    setTimeout(() => {
+      answer({
+        status: outcome.status,
+        result: outcome.result,
+        ...(outcome.reason ? { reason: outcome.reason } : {}),
+        ...(outcome.message ? { message: outcome.message } : {}),
+      });
+    }, outcome.afterMs).unref();
   }
 
   /**

@@ -1,5 +1,6 @@
 import { getAssetType, type AssetTypeSpec, type ParkId } from '@parkpulse/telemetry';
-import { createModel, type DeviceModel } from './models/index.js';
+import { createModel } from './models/index.js';
+import { withCommands, type CommandableModel, type CommandOutcome } from './models/commands.js';
 import { createRng, hashString } from './rng.js';
 import type { Scenario } from './scenario.js';
 
@@ -76,7 +77,7 @@ export function scenarioFleet(scenario: Scenario): FleetDevice[] {
 interface Slot {
   due: number;
   readonly device: FleetDevice;
-  readonly model: DeviceModel;
+  readonly model: CommandableModel;
   readonly rng: () => number;
   seq: number;
 }
@@ -98,18 +99,45 @@ export class FleetGenerator {
       const seed = scenario.seed ^ hashString(device.deviceId);
       const rng = createRng(seed ^ 0x9e3779b9);
       const phase = Math.floor(rng() * device.intervalMs);
-      const model = createModel(
-        {
-          deviceId: device.deviceId,
-          asset: device.asset,
-          park: device.park,
-          site: device.site,
-          seed: scenario.seed,
-        },
-        startMs,
+      const model = withCommands(
+        createModel(
+          {
+            deviceId: device.deviceId,
+            asset: device.asset,
+            park: device.park,
+            site: device.site,
+            seed: scenario.seed,
+          },
+          startMs,
+        ),
+        device.asset.id,
       );
       this.push({ due: startMs + phase, device, model, rng, seq: 0 });
     }
+  }
+
+  /**
+   * A command to device `index` at virtual time `tMs`: the model's answer, and when the command
+   * changed something, the device reports at once (at `tMs`) instead of at its next interval.
+   */
+  command(
+    index: number,
+    name: string,
+    params: Record<string, number | boolean | string>,
+    tMs: number,
+  ): CommandOutcome {
+    const slot = this.heap.find((s) => s.device.index === index);
+    if (!slot) return { status: 'rejected', reason: 'unknown_device', message: 'no such device' };
+    const outcome = slot.model.command(name, params, tMs);
+    if (outcome.status !== 'rejected') {
+      const previous = slot.due - slot.device.intervalMs;
+      const due = Math.max(previous + 1, Math.min(slot.due, Math.round(tMs)));
+      if (due < slot.due) {
+        slot.due = due;
+        this.heap.sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+      }
+    }
+    return outcome;
   }
 
   /** Every message due at or before `t` (virtual ms). */

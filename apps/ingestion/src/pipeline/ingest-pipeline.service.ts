@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Point } from '@influxdata/influxdb-client';
 import {
+  commandResultPoint,
   eventPoint,
   rejectPoint,
   statusPoint,
@@ -10,6 +11,7 @@ import {
 import {
   ContractError,
   DEAD_LETTER_TOPIC_ROOT,
+  decodeCommandResult,
   decodeEvent,
   decodeStatus,
   decodeTelemetry,
@@ -127,6 +129,15 @@ export class IngestPipeline {
       }
       case 'event':
         return this.store(message, decodeEvent(topic, message.payload, ctx), eventPoint, topic);
+      case 'cmd_result':
+        // A device's answer to a command: recorded as `device_command` (the operations service
+        // tracks the command itself).
+        return this.store(
+          message,
+          decodeCommandResult(topic, message.payload, ctx),
+          commandResultPoint,
+          topic,
+        );
       case 'cmd':
         // Commands flow down to devices; a subscription pattern that matched one is a config mistake.
         return message.ack();

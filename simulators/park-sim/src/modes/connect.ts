@@ -1,5 +1,7 @@
 import { deriveDeviceKey } from '@parkpulse/access';
+import type { CommandMessage } from '@parkpulse/telemetry';
 import { SimDevice, type DeviceOptions } from '../device.js';
+import type { CommandOutcome } from '../models/commands.js';
 import type { FleetDevice } from '../generator.js';
 import { createRng } from '../rng.js';
 
@@ -31,6 +33,8 @@ export interface FleetConnection extends DeviceLogin {
   readonly seed?: number;
   readonly onConnect?: DeviceOptions['onConnect'];
   readonly bufferLimit?: number;
+  /** How device `index` of the fleet handles a command (run mode: its model). */
+  readonly onCommand?: (index: number, command: CommandMessage) => CommandOutcome;
   /** Create the devices without connecting them (they buffer until connect()). */
   readonly offline?: boolean;
 }
@@ -53,6 +57,9 @@ export async function connectFleet(
           latencies,
           ...(options.onConnect ? { onConnect: options.onConnect } : {}),
           ...(options.bufferLimit ? { bufferLimit: options.bufferLimit } : {}),
+          ...(options.onCommand
+            ? { onCommand: (c: CommandMessage) => options.onCommand!(d.index, c) }
+            : {}),
         },
       ),
   );

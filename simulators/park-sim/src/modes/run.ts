@@ -46,10 +46,23 @@ export async function runScenario(
     options.startMs ?? Math.round(Date.now() - options.durationMs * Math.max(0, speed - 1));
   const generator = new FleetGenerator(fleet, options.scenario, startMs);
   const latencies: number[] = [];
-  const devices = await connectFleet(fleet, { ...options, seed: options.scenario.seed }, latencies);
+  let started = performance.now();
+  // Commands act on the device's model at the simulation's present (virtual time).
+  const virtualNow = () =>
+    startMs + Math.min(performance.now() - started, options.durationMs) * speed;
+  const devices = await connectFleet(
+    fleet,
+    {
+      ...options,
+      seed: options.scenario.seed,
+      onCommand: (index, command) =>
+        generator.command(index, command.name, command.params, virtualNow()),
+    },
+    latencies,
+  );
   const rng = createRng(options.scenario.seed ^ 0xfa017);
   const pendingFaults = [...options.scenario.faults].sort((a, b) => a.at - b.at);
-  const started = performance.now();
+  started = performance.now();
   const report = () => summarise('run', devices, latencies, (performance.now() - started) / 1000);
   let progressTimer: NodeJS.Timeout | undefined;
   if (options.onProgress) {
