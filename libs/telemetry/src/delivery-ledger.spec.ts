@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DeliveryLedger } from './delivery-ledger.js';
+import { DeliveryLedger, type LedgerSnapshot } from './delivery-ledger.js';
 import { parseTopic, type ParsedTopic } from './topic.js';
 
 const topicOf = (device: string): ParsedTopic => {
@@ -156,6 +156,13 @@ describe('DeliveryLedger', () => {
     after.confirm(t, 2, 2); // known already: nothing
     expect(after.admit(t, 8, 6)).toBe(false);
     expect(after.admit(t, 8, 2)).toBe(false); // covered before the restart
+    // Admitted before a crash but never stored: redelivered after it, and admitted again.
+    const crashed = new DeliveryLedger();
+    store(crashed, 1, 1000);
+    expect(crashed.admit(t, 2, 2000)).toBe(true);
+    const restarted = new DeliveryLedger();
+    restarted.restore(JSON.parse(JSON.stringify(crashed.snapshot())) as LedgerSnapshot);
+    expect(restarted.admit(t, 2, 2000)).toBe(true);
     expect(after.flush()[0]).toMatchObject({
       since: 1000,
       received: 7,

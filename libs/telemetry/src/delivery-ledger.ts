@@ -299,10 +299,11 @@ class DeviceLedger {
     d.highestTs = state.highestTs;
     d.admittedSeq = state.highest;
     d.admittedTs = state.highestTs;
-    d.spans = (state.spans ?? (state.highest >= 0 ? [[state.highestTs, state.highestTs]] : [])).map(
-      ([a, b]) => [a, b],
-    );
-    for (const [, to] of d.spans) if (to > d.admittedTs) d.admittedTs = to;
+    // Only stored time counts after a restart: samples admitted but not stored before it come
+    // again (redelivered), and must not be taken for regressions onto themselves.
+    d.spans = (state.spans ?? (state.highest >= 0 ? [[state.highestTs, state.highestTs]] : []))
+      .filter(([from]) => from <= state.highestTs)
+      .map(([from, to]) => [from, Math.min(to, state.highestTs)]);
     d.current = d.spans.findIndex(([a, b]) => a <= state.highestTs && state.highestTs <= b);
     for (const [from, to] of state.missing) for (let s = from; s <= to; s++) d.missing.add(s);
     for (const [from, to] of state.refused ?? []) for (let s = from; s <= to; s++) d.refused.add(s);

@@ -90,12 +90,13 @@ export class InfluxWriter {
 
   /**
    * One request; keeps the figures and the failing-since clock. A request unanswered after
-   * INFLUX_WRITE_DEADLINE_MS counts as a retriable failure, from when it began: a hung InfluxDB
-   * (accepting connections, answering nothing) is a down one, and the spool takes over after
-   * SPOOL_AFTER_MS as it would for a refused connection — instead of every batch waiting out
-   * the whole INFLUX_TIMEOUT_MS, again and again. The request itself is left to end within that
-   * timeout; should it still succeed, its points are stored twice (spool replay), which stores
-   * them once.
+   * INFLUX_WRITE_DEADLINE_MS makes InfluxDB count as failing, from when the request began: a
+   * hung InfluxDB (accepting connections, answering nothing) is a down one. The answer is still
+   * awaited — a slow InfluxDB that answers is healthy again — but only until InfluxDB has been
+   * failing for SPOOL_AFTER_MS: then the attempt fails, so that the batch goes to the spool on
+   * time instead of waiting out INFLUX_TIMEOUT_MS again and again. The abandoned request ends
+   * within that timeout; should it still succeed, its points are stored twice (spool replay),
+   * which stores them once.
    */
   private async attempt(lines: readonly string[]): Promise<'stored' | InfluxWriteError> {
     const started = performance.now();
@@ -107,14 +108,29 @@ export class InfluxWriter {
       await Promise.race([
         write,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
+          const giveUp = () => {
+            // Failing long enough for the spool to take over: stop waiting for this answer.
+            const since = this.failingSinceMs ?? startedAt;
+            const waitMs = since + this.config.spool.afterMs - Date.now();
+            if (waitMs > 0) return void (timer = setTimeout(giveUp, waitMs));
             write.catch(() => undefined); // it ends within INFLUX_TIMEOUT_MS, unawaited
             reject(
               new InfluxWriteError(
-                `no answer within ${deadlineMs} ms (INFLUX_WRITE_DEADLINE_MS)`,
+                `no answer within ${Date.now() - startedAt} ms (INFLUX_WRITE_DEADLINE_MS ${deadlineMs}, then SPOOL_AFTER_MS)`,
                 true,
               ),
             );
+          };
+          timer = setTimeout(() => {
+            // Unanswered this long: InfluxDB counts as failing from the request's start (a slow
+            // InfluxDB that answers after all is healthy again at once).
+            if (this.failingSinceMs === undefined) {
+              this.failingSinceMs = startedAt;
+              this.logger.warn(
+                `InfluxDB write unanswered after ${deadlineMs} ms: counted as failing`,
+              );
+            }
+            giveUp();
           }, deadlineMs);
         }),
       ]);

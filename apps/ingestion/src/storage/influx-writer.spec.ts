@@ -9,7 +9,7 @@ Logger.overrideLogger(false);
 
 describe('InfluxWriter', () => {
   it('counts a write unanswered within INFLUX_WRITE_DEADLINE_MS as failing, from its start', async () => {
-    const config = loadIngestionConfig({ INFLUX_WRITE_DEADLINE_MS: '100' });
+    const config = loadIngestionConfig({ INFLUX_WRITE_DEADLINE_MS: '100', SPOOL_AFTER_MS: '300' });
     // A hung InfluxDB: the request is accepted and never answered.
     const hung = { writeLines: () => new Promise<void>(() => undefined) };
     const writer = new InfluxWriter(
@@ -23,6 +23,29 @@ describe('InfluxWriter', () => {
     expect(outcome).toEqual({ kind: 'retry' });
     // Failing since the request began, not since the deadline passed.
     expect(writer.failingSince).toBeGreaterThanOrEqual(before);
-    expect(writer.failingSince).toBeLessThan(after - 50);
+    expect(writer.failingSince).toBeLessThan(after - 250); // given up after SPOOL_AFTER_MS
+  });
+
+  it('takes a slow answer after the deadline: failing meanwhile, healthy once it comes', async () => {
+    const config = loadIngestionConfig({ INFLUX_WRITE_DEADLINE_MS: '100', SPOOL_AFTER_MS: '5000' });
+    let failingMeanwhile: number | undefined;
+    const slow = {
+      writeLines: () =>
+        new Promise<void>((resolve) =>
+          setTimeout(() => {
+            failingMeanwhile = writer.failingSince;
+            resolve();
+          }, 300),
+        ),
+    };
+    const writer = new InfluxWriter(
+      config,
+      slow as unknown as InfluxStoreProvider,
+      new IngestMetrics(),
+    );
+    const outcome = await writer.write([{ lines: ['m v=1 1'], topic: 't' }], () => false);
+    expect(outcome).toEqual({ kind: 'stored', rejected: [] });
+    expect(failingMeanwhile).toBeDefined();
+    expect(writer.failingSince).toBeUndefined();
   });
 });
