@@ -121,13 +121,11 @@ describe('commands to a mosquitto-clients device', () => {
     await ops.waitForCommand(r.body.id, (c) => c.state === 'accepted', 'accepted');
     await answer({ status: 'done', result: { setpoint_c: -70 }, message: 'setpoint changed' });
     const done = await ops.waitForCommand(r.body.id, (c) => c.state === 'done', 'done');
-    expect(done.history.map((h) => h.state)).toEqual([
-      'queued',
-      'sent',
-      'delivered',
-      'accepted',
-      'done',
-    ]);
+    const states = done.history.map((h) => h.state);
+    // A publication not confirmed within REDELIVER_AFTER_MS is published again (queued → sent
+    // once more) — the device saw one command id either way.
+    expect(states.slice(0, 2)).toEqual(['queued', 'sent']);
+    expect(states.slice(-3)).toEqual(['delivered', 'accepted', 'done']);
     expect(done.result).toEqual({ setpoint_c: -70 });
   }
 });

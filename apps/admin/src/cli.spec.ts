@@ -12,6 +12,7 @@ const ENV = {
   PARKPULSE_INGESTION_SECRET: 'i',
   PARKPULSE_OBSERVER_SECRET: 'o',
   PARKPULSE_OPERATOR_SECRET: 'p',
+  PARKPULSE_OPERATIONS_SECRET: 's',
 };
 
 describe('parkpulse-admin', () => {
@@ -98,7 +99,7 @@ describe('parkpulse-admin', () => {
     expect(hashed.out).toMatch(/^scrypt\$/);
     expect(run(['hash-secret'], 'short').code).toBe(1);
     expect(Buffer.from(run(['new-group-key']).out.trim(), 'base64')).toHaveLength(32);
-    expect(run(['check'])).toMatchObject({ code: 0, out: expect.stringContaining('3 service') });
+    expect(run(['check'])).toMatchObject({ code: 0, out: expect.stringContaining('4 service') });
     expect(run(['check'], '', {})).toMatchObject({ code: 1 });
     expect(run(['frobnicate']).code).toBe(2);
   });

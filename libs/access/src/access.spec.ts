@@ -24,6 +24,7 @@ const ENV = {
   BIO_KEY: OTHER_KEY,
   ING: 'ingestion-secret',
   OBS: 'observer-secret',
+  OPS: 'operations-secret',
 };
 const REGISTRY = `
 version: 1
@@ -46,6 +47,7 @@ services:
   - { id: parkpulse-ingestion, role: ingestion, secretEnv: ING }
   - { id: parkpulse-observer, role: observer, secretEnv: OBS }
   - { id: ops, role: operator, secretHash: '${hashSecret('operator-secret')}' }
+  - { id: parkpulse-operations, role: operations, secretEnv: OPS }
 `;
 const access = new AccessControl(parseRegistry(REGISTRY, ENV));
 
@@ -132,11 +134,13 @@ services:
       PARKPULSE_INGESTION_SECRET: 'a',
       PARKPULSE_OBSERVER_SECRET: 'b',
       PARKPULSE_OPERATOR_SECRET: 'c',
+      PARKPULSE_OPERATIONS_SECRET: 'd',
     });
     expect([...registry.services.keys()]).toEqual([
       'parkpulse-ingestion',
       'parkpulse-observer',
       'parkpulse-operator',
+      'parkpulse-operations',
     ]);
   });
 });
@@ -283,6 +287,33 @@ describe('authorisation', () => {
     expect(access.mayPublish(obs, `${own}/cmd`)).toBe(false);
     expect(access.mayPublish(ops, `${own}/cmd`)).toBe(true);
     expect(access.mayPublish(ops, `${own}/telemetry`)).toBe(false);
+  });
+
+  it('gives the operations service exactly what commands need', async () => {
+    const svc = await identity('parkpulse-operations', 'parkpulse-operations', 'operations-secret');
+    expect(access.mayPublish(svc, `${own}/cmd`)).toBe(true);
+    expect(access.maySubscribe(svc, 'parks/+/+/+/+/status')).toBe(true);
+    expect(access.maySubscribe(svc, 'parks/+/+/+/+/cmd_result')).toBe(true);
+    expect(access.maySubscribe(svc, '$parkpulse/command-deliveries/#')).toBe(true);
+    expect(access.mayReceive(svc, '$parkpulse/command-deliveries/cnc-001')).toBe(true);
+    for (const topic of [`${own}/telemetry`, `${own}/cmd_result`, '$parkpulse/dead-letters/x'])
+      expect(access.mayPublish(svc, topic), topic).toBe(false);
+    for (const filter of [
+      'parks/#',
+      'parks/+/+/+/+/telemetry',
+      '$SYS/#',
+      '$parkpulse/dead-letters/#',
+    ])
+      expect(access.maySubscribe(svc, filter), filter).toBe(false);
+    expect(access.mayReceive(svc, `${own}/telemetry`)).toBe(false);
+  });
+
+  it('lets a device answer commands on its own cmd_result only', async () => {
+    const cnc = await identity('cnc-001', 'cnc-001', deriveDeviceKey(GROUP_KEY, 'cnc-001'));
+    expect(access.mayPublish(cnc, `${own}/cmd_result`)).toBe(true);
+    expect(
+      access.mayPublish(cnc, 'parks/science-city/robotics-works/cnc_machine/cnc-002/cmd_result'),
+    ).toBe(false);
   });
 });
 
