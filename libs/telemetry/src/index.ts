@@ -12,3 +12,5 @@ export { jsonV1Decoder } from './decoders/json-v1/json-v1.decoder.js';
 export * from './delivery-ledger.js';
 export * from './presence.js';
 export * from './dead-letter.js';
+export * from './decoders/sparkplug-b/index.js';
+export * from './cardinality.js';
