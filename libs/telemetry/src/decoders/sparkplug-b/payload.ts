@@ -113,7 +113,7 @@ type Decoded = Record<string, unknown>;
 export function decodeSparkplugPayload(bytes: Uint8Array): Result<SparkplugPayload> {
   let message: Decoded;
   try {
-    message = PAYLOAD_TYPE.decode(bytes) as unknown as Decoded;
+    message = PAYLOAD_TYPE.decode(bytes);
   } catch (error) {
     return fail(
       'payload_not_protobuf',
