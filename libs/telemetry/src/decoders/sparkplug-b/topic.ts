@@ -49,7 +49,7 @@ export type SparkplugTopic =
  * "Topic Namespace Elements"); control characters refused as everywhere in ParkPulse.
  */
 // eslint-disable-next-line no-control-regex -- refusing control characters is the point
-const ID_LEVEL = /^[^/+#\u0000-\u001f\u007f]{1,128}$/;
+export const SPARKPLUG_ID_PATTERN = /^[^/+#\u0000-\u001f\u007f]{1,128}$/;
 
 /**
  * `spBv1.0/{group}/{N*}/{edge node}`, `spBv1.0/{group}/{D*}/{edge node}/{device}` or
@@ -63,7 +63,7 @@ export function parseSparkplugTopic(topic: string): Result<SparkplugTopic> {
       `"${clip(topic)}" is not in the ${SPARKPLUG_NAMESPACE} namespace`,
     );
   if (parts[1] === 'STATE') {
-    if (parts.length === 3 && ID_LEVEL.test(parts[2] ?? ''))
+    if (parts.length === 3 && SPARKPLUG_ID_PATTERN.test(parts[2] ?? ''))
       return ok({ kind: 'state', hostId: parts[2] ?? '' });
     return fail(
       'sparkplug_topic_invalid',
@@ -75,7 +75,7 @@ export function parseSparkplugTopic(topic: string): Result<SparkplugTopic> {
     ['group id', group],
     ['edge node id', node],
   ] as const) {
-    if (!ID_LEVEL.test(level))
+    if (!SPARKPLUG_ID_PATTERN.test(level))
       return fail(
         'sparkplug_topic_invalid',
         `${what} "${clip(level)}" is empty or holds / + # or control characters`,
@@ -87,7 +87,7 @@ export function parseSparkplugTopic(topic: string): Result<SparkplugTopic> {
     return ok({ kind: 'node', group, verb: verb as 'NBIRTH', node });
   }
   if (DEVICE_VERBS.has(verb)) {
-    if (parts.length !== 5 || !ID_LEVEL.test(device ?? ''))
+    if (parts.length !== 5 || !SPARKPLUG_ID_PATTERN.test(device ?? ''))
       return fail(
         'sparkplug_topic_invalid',
         `${verb} topics are ${SPARKPLUG_NAMESPACE}/{group}/${verb}/{edge node}/{device}`,
