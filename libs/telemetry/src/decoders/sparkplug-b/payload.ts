@@ -245,9 +245,10 @@ export interface PayloadToEncode {
 }
 
 /**
- * A Sparkplug B payload → bytes, each value in the oneof member its datatype prescribes
- * (Int8–Int32 and UInt8–UInt32 in `int_value`, the signed ones in two's complement; Int64,
- * UInt64 and DateTime in `long_value`; Float, Double, Boolean, String/Text/UUID, Bytes/File).
+ * A Sparkplug B payload → bytes, each value in the oneof member Eclipse Tahu uses for its
+ * datatype (Int8–Int32, UInt8, UInt16 in `int_value`, the signed ones in two's complement;
+ * UInt32, Int64, UInt64 and DateTime in `long_value`; Float, Double, Boolean,
+ * String/Text/UUID, Bytes/File in theirs), so Tahu's decoder reads them too.
  * For the simulator, the host's commands and tests; arrays, DataSets and Templates are not
  * produced.
  */
@@ -280,9 +281,9 @@ function encodeMetric(metric: MetricToEncode): Record<string, unknown> {
     case D.Int32:
     case D.UInt8:
     case D.UInt16:
-    case D.UInt32:
       out['int_value'] = Number(v) >>> 0;
       break;
+    case D.UInt32:
     case D.Int64:
     case D.UInt64:
     case D.DateTime:

@@ -7,23 +7,45 @@ export interface ValueDrop {
   readonly detail: string;
 }
 
-/** Which oneof member carries each scalar datatype (specification 3.0, "Datatypes"). */
-const CARRIER: Readonly<Record<number, WireValue['kind']>> = {
-  [D.Int8]: 'int',
-  [D.Int16]: 'int',
-  [D.Int32]: 'int',
-  [D.UInt8]: 'int',
-  [D.UInt16]: 'int',
-  [D.UInt32]: 'int',
-  [D.Int64]: 'long',
-  [D.UInt64]: 'long',
-  [D.DateTime]: 'long',
-  [D.Float]: 'float',
-  [D.Double]: 'double',
-  [D.Boolean]: 'boolean',
-  [D.String]: 'string',
-  [D.Text]: 'string',
-  [D.UUID]: 'string',
+type Carrier = WireValue['kind'];
+const INTEGER: readonly Carrier[] = ['int', 'long'];
+const REAL: readonly Carrier[] = ['float', 'double'];
+
+/**
+ * Which oneof members may carry each scalar datatype. The specification lists the protobuf
+ * types a value may have, not one member per datatype, and implementations differ: Tahu puts
+ * UInt32 in `long_value` (Java has no unsigned int), others in `int_value`. So every integer
+ * datatype is read from either integer member, Float and Double from either real member.
+ */
+const CARRIERS: Readonly<Record<number, readonly Carrier[]>> = {
+  [D.Int8]: INTEGER,
+  [D.Int16]: INTEGER,
+  [D.Int32]: INTEGER,
+  [D.UInt8]: INTEGER,
+  [D.UInt16]: INTEGER,
+  [D.UInt32]: INTEGER,
+  [D.Int64]: INTEGER,
+  [D.UInt64]: INTEGER,
+  [D.DateTime]: INTEGER,
+  [D.Float]: REAL,
+  [D.Double]: REAL,
+  [D.Boolean]: ['boolean'],
+  [D.String]: ['string'],
+  [D.Text]: ['string'],
+  [D.UUID]: ['string'],
+};
+
+/** Bits and signedness of the integer datatypes. */
+const INTEGER_WIDTH: Readonly<Record<number, readonly [number, boolean]>> = {
+  [D.Int8]: [8, true],
+  [D.Int16]: [16, true],
+  [D.Int32]: [32, true],
+  [D.Int64]: [64, true],
+  [D.UInt8]: [8, false],
+  [D.UInt16]: [16, false],
+  [D.UInt32]: [32, false],
+  [D.UInt64]: [64, false],
+  [D.DateTime]: [64, false],
 };
 
 /**
@@ -35,7 +57,8 @@ const CARRIER: Readonly<Record<number, WireValue['kind']>> = {
  * - DataSet, Bytes, File, the arrays, PropertySet(List) → `unsupported_datatype` (no field
  *   type fits; Templates are flattened before this point, see flattenTemplates);
  * - a datatype id the specification does not define → `unknown_datatype`;
- * - a value in a oneof member other than its datatype's → `wrong_type`.
+ * - a value in a oneof member that cannot carry its datatype (a string for an Int32) →
+ *   `wrong_type`.
  */
 export function fieldValue(datatype: number, wire: WireValue): FieldValue | ValueDrop {
   const name = dataTypeName(datatype);
@@ -44,34 +67,22 @@ export function fieldValue(datatype: number, wire: WireValue): FieldValue | Valu
       reason: 'unknown_datatype',
       detail: `datatype ${datatype} is not a Sparkplug datatype`,
     };
-  const carrier = CARRIER[datatype];
-  if (carrier === undefined)
+  const carriers = CARRIERS[datatype];
+  if (carriers === undefined)
     return { reason: 'unsupported_datatype', detail: `${name} has no field mapping` };
-  if (wire.kind !== carrier)
+  if (!carriers.includes(wire.kind))
     return {
       reason: 'wrong_type',
-      detail: `${name} must be carried in ${carrier}_value, got ${wire.kind}_value`,
+      detail: `${name} must be carried in ${carriers.map((c) => `${c}_value`).join(' or ')}, got ${wire.kind}_value`,
     };
   switch (wire.kind) {
-    case 'int': {
-      const u = wire.value >>> 0;
-      switch (datatype) {
-        case D.Int8:
-          return (u << 24) >> 24;
-        case D.Int16:
-          return (u << 16) >> 16;
-        case D.Int32:
-          return u | 0;
-        case D.UInt8:
-          return u & 0xff;
-        case D.UInt16:
-          return u & 0xffff;
-        default:
-          return u;
-      }
+    case 'int':
+    case 'long': {
+      // Two's complement at the datatype's width, whichever member carried it.
+      const [bits, signed] = INTEGER_WIDTH[datatype] ?? [64, false];
+      const raw = wire.kind === 'int' ? BigInt(wire.value >>> 0) : wire.value;
+      return Number(signed ? BigInt.asIntN(bits, raw) : BigInt.asUintN(bits, raw));
     }
-    case 'long':
-      return Number(datatype === D.Int64 ? BigInt.asIntN(64, wire.value) : wire.value);
     case 'float':
       return shortestFloat32(wire.value);
     case 'double':
