@@ -9,7 +9,7 @@ import { statusPoint, telemetryPoints } from './mapping.js';
 /**
  * Golden cases for Sparkplug B through the host application: each folder of
  * testdata-sparkplug/ holds numbered steps (`NN.topic`, `NN.pb`: the payload bytes, written by
- * Eclipse Tahu's encoder from `steps.json`, see generate.cjs) handed to one SparkplugHost in
+ * Eclipse Tahu's encoder from `steps.json`, see generate.mjs) handed to one SparkplugHost in
  * order, and `expected.lp`: per step, the lines InfluxDB receives (telemetry and
  * device_status) and, as `#` lines, fields dropped, the dead letter's reason, notes counted,
  * ledger entries and what the host publishes. Received time is fixed (step n at +n s).
@@ -60,7 +60,9 @@ function render(dir: string): string {
     for (const p of o.publishes) {
       const d = decodeSparkplugPayload(p.payload);
       const metrics = d.ok
-        ? d.value.metrics.map((m) => `${m.name ?? '?'}=${String(m.value?.value)}`).join(',')
+        ? d.value.metrics
+            .map((m) => `${m.name ?? '?'}=${m.value?.kind === 'boolean' ? m.value.value : '?'}`)
+            .join(',')
         : 'undecodable';
       out.push(`# publish ${p.topic} qos=${p.qos} retain=${p.retain} ${metrics}`);
     }

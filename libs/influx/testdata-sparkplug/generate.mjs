@@ -1,13 +1,17 @@
 // Writes each case's protobuf inputs from its steps.json with Eclipse Tahu's own encoder
 // (sparkplug-payload 1.0.3, a dev dependency of @parkpulse/sparkplug), so the golden inputs do
 // not come from the decoder under test. Run after editing a steps.json:
-//   node libs/influx/testdata-sparkplug/generate.cjs
+//   node libs/influx/testdata-sparkplug/generate.mjs
 // A step is { "topic", "tahu": <Tahu payload object> } (encodePayload), { "topic", "proto":
 // <org.eclipse.tahu.protobuf.Payload object> } (Tahu's generated protobuf code, for what its
 // encoder cannot express: unknown datatypes, raw oneof members), or { "topic", "text" } /
 // { "topic", "hex" } for bytes that are no protobuf at all; "truncate": n cuts the bytes to n.
-const { readdirSync, readFileSync, writeFileSync, rmSync, statSync } = require('node:fs');
-const { join } = require('node:path');
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const __dirname = import.meta.dirname;
 const tahu = require('sparkplug-payload').get('spBv1.0');
 const proto = require('sparkplug-payload/lib/sparkplugPayloadProto.js');
 
