@@ -3,6 +3,8 @@ import {
   COMMAND_DELIVERIES_TOPIC_ROOT,
   DEAD_LETTER_TOPIC_ROOT,
   DEVICE_ID_PATTERN,
+  parseSparkplugTopic,
+  SPARKPLUG_NAMESPACE,
   TOPIC_ROOT,
 } from '@parkpulse/telemetry';
 import { derivedKeyMatches, parseSecretHash, sameSecret } from './keys.js';
@@ -13,6 +15,7 @@ import {
   type Registry,
   type Role,
   type Scope,
+  type SparkplugNodeEntry,
 } from './registry.js';
 
 /** Who a connection is, once authenticated. */
@@ -60,18 +63,34 @@ export type AuthResult =
 export const ROLE_RIGHTS: Readonly<
   Record<Role, { readonly publish: readonly string[]; readonly subscribe: readonly string[] }>
 > = {
-  // The ingestion takes device messages over the broker's ingest link, not by subscribing.
+  // The ingestion takes device messages over the broker's ingest link, not by subscribing; as
+  // the Sparkplug host application it alone publishes STATE and commands to edge nodes.
   ingestion: {
-    publish: [`${DEAD_LETTER_TOPIC_ROOT}/#`],
+    publish: [
+      `${DEAD_LETTER_TOPIC_ROOT}/#`,
+      `${SPARKPLUG_NAMESPACE}/STATE/+`,
+      `${SPARKPLUG_NAMESPACE}/+/NCMD/+`,
+      `${SPARKPLUG_NAMESPACE}/+/DCMD/+/+`,
+    ],
     subscribe: [],
   },
   observer: {
     publish: [],
-    subscribe: [`${TOPIC_ROOT}/#`, `${DEAD_LETTER_TOPIC_ROOT}/#`, '$SYS/#'],
+    subscribe: [
+      `${TOPIC_ROOT}/#`,
+      `${DEAD_LETTER_TOPIC_ROOT}/#`,
+      '$SYS/#',
+      `${SPARKPLUG_NAMESPACE}/#`,
+    ],
   },
   operator: {
     publish: [`${TOPIC_ROOT}/+/+/+/+/cmd`],
-    subscribe: [`${TOPIC_ROOT}/#`, `${DEAD_LETTER_TOPIC_ROOT}/#`, '$SYS/#'],
+    subscribe: [
+      `${TOPIC_ROOT}/#`,
+      `${DEAD_LETTER_TOPIC_ROOT}/#`,
+      '$SYS/#',
+      `${SPARKPLUG_NAMESPACE}/#`,
+    ],
   },
   // The operations service: sends commands, reads presence and results, and the broker's
   // notices that a device acknowledged a command's delivery — nothing else.
@@ -97,13 +116,21 @@ const DOWN_CHANNEL = 'cmd';
  *   enrolment (the up channels; a misspelt channel or extra level under its own path is let
  *   through to become a dead letter that says why), never on its own `…/cmd`, and subscribes only
  *   to its own `…/cmd`;
+ * - a device that is a Sparkplug edge node of the registry also publishes its own
+ *   `spBv1.0/{its group}/{NBIRTH|NDATA|NDEATH}/{itsId}` and
+ *   `spBv1.0/{its group}/{DBIRTH|DDATA|DDEATH}/{itsId}/{a device it declares}`, and subscribes
+ *   to its own NCMD / DCMD and to the host's STATE;
  * - service accounts do what their role allows (ROLE_RIGHTS).
  */
 export class AccessControl {
   /** sha256 of the last secret that passed scrypt, per registered id (spares scrypt on reconnects). */
   private readonly verified = new Map<string, string>();
+  /** Sparkplug edge nodes by their id (= their device id, username and client id). */
+  private readonly edgeNodes: ReadonlyMap<string, SparkplugNodeEntry>;
 
-  constructor(private readonly registry: Registry) {}
+  constructor(private readonly registry: Registry) {
+    this.edgeNodes = new Map((registry.sparkplug?.nodes ?? []).map((n) => [n.node, n]));
+  }
 
   async authenticate(
     clientId: string,
@@ -243,6 +270,8 @@ export class AccessControl {
   /** Whether `identity` may publish on `topic` (a concrete topic, no wildcards). */
   mayPublish(identity: Identity, topic: string): boolean {
     if (identity.kind === 'service') return matchesAny(ROLE_LEVELS[identity.role].publish, topic);
+    if (topic.startsWith(`${SPARKPLUG_NAMESPACE}/`))
+      return this.edgeNodeMayPublish(identity, topic);
     const parts = topic.split('/');
     return (
       parts.length >= 6 &&
@@ -267,6 +296,8 @@ export class AccessControl {
   maySubscribe(identity: Identity, filter: string): boolean {
     if (identity.kind === 'service')
       return ROLE_RIGHTS[identity.role].subscribe.some((f) => filterCovers(f, filter));
+    if (filter.startsWith(`${SPARKPLUG_NAMESPACE}/`))
+      return this.edgeNodeMaySubscribe(identity, filter);
     const parts = filter.split('/');
     return (
       parts.length === 6 &&
@@ -275,6 +306,46 @@ export class AccessControl {
       parts[5] === 'cmd' &&
       this.deviceOwns(identity, parts)
     );
+  }
+
+  /** The registry's edge node `identity` is, when its enrolment covers the node's park and site. */
+  private edgeNodeOf(identity: Identity & { kind: 'device' }): SparkplugNodeEntry | undefined {
+    const node = this.edgeNodes.get(identity.id);
+    if (!node || !inScope(identity.parks, node.park) || !inScope(identity.sites, node.site))
+      return undefined;
+    return node;
+  }
+
+  private edgeNodeMayPublish(identity: Identity & { kind: 'device' }, topic: string): boolean {
+    const node = this.edgeNodeOf(identity);
+    const t = parseSparkplugTopic(topic);
+    if (!node || !t.ok || t.value.kind === 'state') return false;
+    const v = t.value;
+    if (v.group !== node.group || v.node !== identity.id) return false;
+    if (v.kind === 'node') return v.verb === 'NBIRTH' || v.verb === 'NDATA' || v.verb === 'NDEATH';
+    return (
+      (v.verb === 'DBIRTH' || v.verb === 'DDATA' || v.verb === 'DDEATH') &&
+      node.devices.some((d) => d.id === v.device)
+    );
+  }
+
+  /**
+   * An edge node's own commands: `spBv1.0/{group}/NCMD/{id}`, `…/DCMD/{id}/{device | + | #}`
+   * (and `…/NCMD/{id}/#`, which Tahu's client asks for and matches the same topic), and the
+   * host's `spBv1.0/STATE/{hostId}`, which an edge node watches before its BIRTH.
+   */
+  private edgeNodeMaySubscribe(identity: Identity & { kind: 'device' }, filter: string): boolean {
+    const node = this.edgeNodeOf(identity);
+    if (!node) return false;
+    const [ns, group, verb, id, device, ...rest] = filter.split('/');
+    if (ns !== SPARKPLUG_NAMESPACE || rest.length > 0) return false;
+    if (group === 'STATE')
+      return verb === (this.registry.sparkplug?.hostId ?? '') && id === undefined;
+    if (group !== node.group || id !== identity.id) return false;
+    if (verb === 'NCMD') return device === undefined || device === '#';
+    if (verb === 'DCMD')
+      return device === '+' || device === '#' || node.devices.some((d) => d.id === device);
+    return false;
   }
 
   private deviceOwns(identity: Identity & { kind: 'device' }, parts: readonly string[]): boolean {

@@ -1,4 +1,12 @@
-import { ASSET_TYPES, DEVICE_ID_PATTERN, PARKS, SITE_PATTERN } from '@parkpulse/telemetry';
+import {
+  ASSET_TYPES,
+  DEVICE_ID_PATTERN,
+  getAssetType,
+  METRIC_NAME_PATTERN,
+  PARKS,
+  SITE_PATTERN,
+  SPARKPLUG_ID_PATTERN,
+} from '@parkpulse/telemetry';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { decodeGroupKey, parseSecretHash } from './keys.js';
@@ -46,11 +54,49 @@ export interface ServiceAccount {
   readonly secretHash?: string;
 }
 
+/** A Sparkplug device carried by an edge node, and what it is in ParkPulse. */
+export interface SparkplugDeviceEntry {
+  /** Its Sparkplug device id (the fifth topic level). */
+  readonly id: string;
+  readonly assetType: string;
+  /** Its ParkPulse device id (the `device` tag). */
+  readonly deviceId: string;
+  /** Its site, when not its edge node's. */
+  readonly site?: string;
+}
+
+/**
+ * A Sparkplug edge node. It logs in like a device: client id = username = `node` (a device id
+ * of an enrolment group or a registered device, key and certificate rules alike), and
+ * publishes only `spBv1.0/{group}/{N|D}{BIRTH,DATA,DEATH}/{node}[/{one of devices}]`.
+ */
+export interface SparkplugNodeEntry {
+  readonly group: string;
+  readonly node: string;
+  readonly park: string;
+  readonly site: string;
+  /** What the edge node itself is (a line's PLC gateway: `production_line`). */
+  readonly assetType: string;
+  readonly deviceId: string;
+  readonly devices: readonly SparkplugDeviceEntry[];
+}
+
+/** The `sparkplug:` section: the host id, the edge nodes, metric name tables (docs/sparkplug.md). */
+export interface SparkplugRegistry {
+  readonly hostId: string;
+  readonly unmappedMetrics: 'store' | 'refuse';
+  readonly nodes: readonly SparkplugNodeEntry[];
+  /** Per asset type: Sparkplug metric name → catalogue metric name. */
+  readonly metricNames: Readonly<Record<string, Readonly<Record<string, string>>>>;
+}
+
 export interface Registry {
   readonly version: 1;
   readonly groups: readonly EnrolmentGroup[];
   readonly devices: ReadonlyMap<string, RegisteredDevice>;
   readonly services: ReadonlyMap<string, ServiceAccount>;
+  /** Absent when the file has no `sparkplug:` section. */
+  readonly sparkplug?: SparkplugRegistry;
 }
 
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must match [A-Za-z0-9_-]{1,64}');
@@ -59,6 +105,53 @@ const parkIds = PARKS.map((p) => p.id as string);
 const assetTypeIds = ASSET_TYPES.map((a) => a.id);
 const scope = (allowed: (v: string) => boolean, what: string) =>
   z.union([z.literal('*'), z.array(z.string().refine(allowed, { message: `not ${what}` })).min(1)]);
+
+/** A Sparkplug id level: UTF-8 without `/ + #` and control characters (Sparkplug 3.0 topics). */
+const sparkplugId = z
+  .string()
+  .regex(SPARKPLUG_ID_PATTERN, 'must be 1–128 characters without / + # or control characters');
+const park = z.string().refine((v) => parkIds.includes(v), 'not a park of the catalogue');
+const site = z.string().regex(SITE_PATTERN, `must match ${SITE_PATTERN.source}`);
+const assetType = z
+  .string()
+  .refine((v) => assetTypeIds.includes(v), 'not an asset type of the catalogue');
+const deviceId = z.string().regex(DEVICE_ID_PATTERN, `must match ${DEVICE_ID_PATTERN.source}`);
+
+const sparkplugSchema = z
+  .object({
+    hostId: sparkplugId.default('parkpulse'),
+    unmappedMetrics: z.enum(['store', 'refuse']).default('store'),
+    nodes: z
+      .array(
+        z
+          .object({
+            group: sparkplugId,
+            // the edge node's MQTT username and client id: a device id
+            node: deviceId,
+            park,
+            site,
+            assetType,
+            deviceId,
+            devices: z
+              .array(
+                z.object({ id: sparkplugId, assetType, deviceId, site: site.optional() }).strict(),
+              )
+              .default([]),
+          })
+          .strict(),
+      )
+      .default([]),
+    metricNames: z
+      .record(
+        z.string().refine((v) => assetTypeIds.includes(v), 'not an asset type of the catalogue'),
+        z.record(
+          z.string().min(1),
+          z.string().regex(METRIC_NAME_PATTERN, `must match ${METRIC_NAME_PATTERN.source}`),
+        ),
+      )
+      .default({}),
+  })
+  .strict();
 
 const fileSchema = z
   .object({
@@ -110,6 +203,7 @@ const fileSchema = z
           }),
       )
       .default([]),
+    sparkplug: sparkplugSchema.optional(),
   })
   .strict();
 
@@ -187,9 +281,52 @@ export function parseRegistry(
     if (groupIds.has(g.id)) problems.push(`group ${g.id}: listed twice`);
     groupIds.add(g.id);
   }
+  if (file.sparkplug) checkSparkplug(file.sparkplug, services, problems);
   if (problems.length > 0)
     throw new Error(`registry: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
-  return { version: 1, groups, devices, services };
+  return {
+    version: 1,
+    groups,
+    devices,
+    services,
+    ...(file.sparkplug ? { sparkplug: file.sparkplug } : {}),
+  };
+}
+
+/**
+ * What the schema cannot see: an edge node id used twice (it is one MQTT identity), a
+ * ParkPulse device id mapped twice in a park, a Sparkplug device listed twice under its node,
+ * table targets that are not metrics of their asset type, an edge node id that is a service's.
+ */
+function checkSparkplug(
+  sp: z.output<typeof sparkplugSchema>,
+  services: ReadonlyMap<string, ServiceAccount>,
+  problems: string[],
+): void {
+  const nodes = new Set<string>();
+  const mapped = new Set<string>();
+  for (const n of sp.nodes) {
+    if (nodes.has(n.node)) problems.push(`sparkplug edge node ${n.node}: listed twice`);
+    nodes.add(n.node);
+    if (services.has(n.node))
+      problems.push(`sparkplug edge node ${n.node}: id of a service account`);
+    const ids = new Set<string>();
+    for (const d of n.devices) {
+      if (ids.has(d.id)) problems.push(`sparkplug device ${n.node}/${d.id}: listed twice`);
+      ids.add(d.id);
+    }
+    for (const id of [n.deviceId, ...n.devices.map((d) => d.deviceId)]) {
+      if (mapped.has(`${n.park}/${id}`))
+        problems.push(`sparkplug: device ${id} is mapped twice in park ${n.park}`);
+      mapped.add(`${n.park}/${id}`);
+    }
+  }
+  for (const [type, table] of Object.entries(sp.metricNames)) {
+    const spec = getAssetType(type);
+    for (const [from, to] of Object.entries(table))
+      if (spec && !Object.hasOwn(spec.metrics, to))
+        problems.push(`sparkplug.metricNames.${type}."${from}": "${to}" is not a ${type} metric`);
+  }
 }
 
 export function inScope(scope: Scope, value: string): boolean {

@@ -22,6 +22,12 @@ export const REJECT_REASONS = [
   'cmd_result_invalid',
   'storage_rejected',
   'clock_regression',
+  // Sparkplug B (docs/sparkplug.md)
+  'payload_not_protobuf',
+  'sparkplug_topic_invalid',
+  'sparkplug_unmapped',
+  'sparkplug_no_birth',
+  'cardinality_exceeded',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
@@ -33,6 +39,14 @@ export const FIELD_DROP_REASONS = [
   'string_too_long',
   'not_finite',
   'control_characters',
+  // Sparkplug B and the cardinality guard (docs/sparkplug.md)
+  'unsupported_datatype',
+  'unknown_datatype',
+  'unknown_alias',
+  'alias_collision',
+  'metric_name_invalid',
+  'metric_unmapped',
+  'cardinality_exceeded',
 ] as const;
 export type FieldDropReason = (typeof FIELD_DROP_REASONS)[number];
 

@@ -14,3 +14,5 @@ export * from './presence.js';
 export * from './dead-letter.js';
 export * from './catalogue/commands.js';
 export * from './commands.js';
+export * from './decoders/sparkplug-b/index.js';
+export * from './cardinality.js';

@@ -28,9 +28,9 @@ export function decodeTelemetry(
 ): Result<TelemetryMessage> {
   const sized = checkSize(payload, ctx);
   if (!sized.ok) return sized;
-  const raw = decoder.decode(payload, ctx);
-  if (!raw.ok) return raw;
   const dropped: FieldDrop[] = [];
+  const raw = decoder.decode(payload, { ...ctx, dropped });
+  if (!raw.ok) return raw;
   const samples: Sample[] = [];
   for (const r of raw.value) {
     const sample = validateSample(topic.asset, r, ctx.limits, dropped);

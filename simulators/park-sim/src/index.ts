@@ -38,3 +38,16 @@ export {
   type Scenario,
 } from './scenario.js';
 export { countStored, judge, type Verdict } from './verdict.js';
+export {
+  EdgeNodeSession,
+  sparkplugMetricName,
+  type EdgeNodeMessage,
+  type EdgeNodeOptions,
+} from './sparkplug/edge-node.js';
+export {
+  gatewayRegistryNodes,
+  scenarioGateways,
+  SparkplugGateway,
+  type GatewayCounters,
+  type GatewaySpec,
+} from './sparkplug/gateway.js';

@@ -53,6 +53,31 @@ const schema = z.object({
   /** Share of telemetry messages replaced by a malformed one (to exercise dead letters). */
   malformedShare: z.number().min(0).max(1).default(0),
   faults: z.array(fault).default([]),
+  /**
+   * Sparkplug B edge nodes besides the JSON fleet: per entry, `count` production lines of a
+   * site, each a PLC gateway (edge node) carrying `machines` as Sparkplug devices. Off unless
+   * `enabled` (a pipeline without the Sparkplug host dead-letters spBv1.0 topics).
+   */
+  sparkplug: z
+    .object({
+      enabled: z.boolean().default(false),
+      group: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+        .default('science-city'),
+      /** BIRTH/DATA QoS: 0 as the specification says, 1 for ParkPulse's "PUBACK means stored". */
+      qos: z.union([z.literal(0), z.literal(1)]).default(0),
+      lines: z
+        .array(
+          z.object({
+            site: z.string().regex(/^[a-z0-9-]{1,32}$/),
+            count: z.number().int().positive(),
+            machines: z.record(z.string(), z.number().int().nonnegative()),
+          }),
+        )
+        .min(1),
+    })
+    .optional(),
   objectives: z
     .object({
       /** Stored == acknowledged (needs --influx). */
@@ -89,6 +114,15 @@ export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
       else if (!asset.parks.includes(group.park))
         problems.push(
           `fleet ${group.park}/${group.site}: "${assetType}" does not exist in ${group.park}`,
+        );
+    }
+  }
+  for (const line of parsed.data.sparkplug?.lines ?? []) {
+    for (const assetType of Object.keys(line.machines)) {
+      const asset = getAssetType(assetType);
+      if (!asset?.parks.includes('science-city'))
+        problems.push(
+          `sparkplug lines ${line.site}: "${assetType}" is not a Science City asset type`,
         );
     }
   }

@@ -3,7 +3,8 @@ import { FleetGenerator, scenarioFleet, wirePayload, type SimMessage } from '../
 import { summarise, type RunReport } from '../report.js';
 import { createRng } from '../rng.js';
 import type { Fault, Scenario } from '../scenario.js';
-import { connectFleet, settle, sleep } from './connect.js';
+import { scenarioGateways, SparkplugGateway, type GatewayCounters } from '../sparkplug/gateway.js';
+import { connectFleet, loginOf, settle, sleep } from './connect.js';
 
 export interface RunOptions {
   readonly url: string;
@@ -34,9 +35,14 @@ const TICK_MS = 50;
  * `run`: a scenario's fleet live, at a speed factor, for a duration, with the scenario's faults at
  * their times (real time since the start of publishing).
  */
-export async function runScenario(
-  options: RunOptions,
-): Promise<RunReport & { readonly startMs: number; readonly endMs: number }> {
+export async function runScenario(options: RunOptions): Promise<
+  RunReport & {
+    readonly startMs: number;
+    readonly endMs: number;
+    /** Totals of the scenario's Sparkplug gateways, when it has any. */
+    readonly sparkplug?: GatewayCounters & { readonly gateways: number };
+  }
+> {
   const speed = options.speed ?? 1;
   const fleet = scenarioFleet(options.scenario);
   if (!(speed > 0)) throw new Error('speed must be > 0');
@@ -60,6 +66,17 @@ export async function runScenario(
     },
     latencies,
   );
+  const gateways = scenarioGateways(options.scenario).map(
+    (spec) =>
+      new SparkplugGateway(spec, {
+        url: options.url,
+        ...loginOf(spec.node, options),
+        seed: options.scenario.seed,
+        qos: options.scenario.sparkplug?.qos ?? 0,
+        startMs,
+      }),
+  );
+  await Promise.all(gateways.map((g) => g.connect()));
   const rng = createRng(options.scenario.seed ^ 0xfa017);
   const pendingFaults = [...options.scenario.faults].sort((a, b) => a.at - b.at);
   started = performance.now();
@@ -85,6 +102,7 @@ export async function runScenario(
       const virtualNow = startMs + Math.min(elapsed, options.durationMs) * speed;
       for (const message of generator.until(virtualNow))
         dispatch(message, devices[message.device.index]!, options);
+      for (const g of gateways) g.step(virtualNow);
       if (elapsed >= options.durationMs || options.signal?.aborted) break;
       await sleep(TICK_MS);
     }
@@ -93,8 +111,24 @@ export async function runScenario(
   } finally {
     clearInterval(progressTimer);
     await Promise.all(devices.map((d) => d.close()));
+    await Promise.all(gateways.map((g) => g.close()));
   }
-  return { ...report(), startMs, endMs: startMs + options.durationMs * speed };
+  const end = { ...report(), startMs, endMs: startMs + options.durationMs * speed };
+  if (gateways.length === 0) return end;
+  const sparkplug = {
+    gateways: gateways.length,
+    connects: 0,
+    births: 0,
+    data: 0,
+    metrics: 0,
+    rebirths: 0,
+    acked: 0,
+    failed: 0,
+  };
+  for (const g of gateways)
+    for (const k of Object.keys(g.counters) as (keyof GatewayCounters)[])
+      sparkplug[k] += g.counters[k];
+  return { ...end, sparkplug };
 }
 
 function dispatch(message: SimMessage, device: SimDevice, options: RunOptions): void {

@@ -1,0 +1,3 @@
+export * from './mapping.js';
+export * from './messages.js';
+export * from './host.js';
