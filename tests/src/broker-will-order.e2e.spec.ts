@@ -1,14 +1,13 @@
 import {
   ServiceProcess,
   deviceCredentials,
-  devSecretsEnv,
-  freePort,
   retryOnPortClash,
   serviceCredentials,
 } from '@parkpulse/dev-services';
+import { LINK_TOPIC, LinkSession } from '@parkpulse/ingest-link';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BROKER_MAIN, ROOT } from './support/platform.js';
+import { brokerNode } from './support/cluster.js';
 
 const DEVICE = 'will-cnc-1';
 const STATUS = `parks/science-city/will-works/cnc_machine/${DEVICE}/status`;
@@ -27,32 +26,27 @@ async function connected(url: string, options: mqtt.IClientOptions): Promise<Mqt
 // reach the broker while the broker is between acknowledging `online` and publishing it.
 describe('a last will never overtakes its client’s acknowledged status', () => {
   let broker: ServiceProcess;
+  let link: LinkSession | undefined;
   let url: string;
   const rounds: string[][] = [];
   let retainedAfter: string | undefined;
 
   beforeAll(async () => {
-    broker = await retryOnPortClash(async () => {
-      const [mqttPort, wsPort, httpPort] = [await freePort(), await freePort(), await freePort()];
-      url = `mqtt://127.0.0.1:${mqttPort}`;
-      const b = new ServiceProcess(
-        'broker-will-order',
-        BROKER_MAIN,
-        {
-          ...devSecretsEnv(ROOT),
-          BROKER_ID: 'e2e-will',
-          MQTT_HOST: '127.0.0.1',
-          MQTT_PORT: String(mqttPort),
-          MQTT_WS_PORT: String(wsPort),
-          HTTP_PORT: String(httpPort),
-          STARTUP_GATE_MS: '0',
-          STATS_INTERVAL_MS: '0',
-        },
-        `http://127.0.0.1:${httpPort}/health`,
-      );
-      await b.start();
-      return b;
-    });
+    const node = await retryOnPortClash(() => brokerNode('e2e-will'));
+    broker = node.process;
+    url = `mqtt://127.0.0.1:${node.mqttPort}`;
+    // The broker holds every device publish until it is stored: an ingestion instance that
+    // acknowledges each batch at once stands in for the real one.
+    link = new LinkSession(
+      {
+        url: `mqtt://127.0.0.1:${node.linkPort}`,
+        ...serviceCredentials('parkpulse-ingestion', 'will'),
+        keepaliveS: 30,
+        subscriptions: [LINK_TOPIC],
+      },
+      { message: (batch) => batch.ack() },
+    );
+    await link.start();
 
     const observer = await connected(url, serviceCredentials('parkpulse-observer', 'will'));
     const seen: string[] = [];
@@ -83,6 +77,7 @@ describe('a last will never overtakes its client’s acknowledged status', () =>
   });
 
   afterAll(async () => {
+    await link?.stop();
     await broker?.stop();
   });
 

@@ -60,9 +60,14 @@ describe('the ingestion crashes twice mid-stream', () => {
     expect(acked).toBe(TOTAL);
   });
 
-  it('each restart resumed the persistent session', () => {
-    const log = platform.ingestion.tail(1000);
-    expect(log.match(/session present: true/g)?.length).toBeGreaterThanOrEqual(2);
+  it('each time, the broker held the unacknowledged batches and sent them to the restarted instance', () => {
+    const log = platform.broker.tail(1000);
+    expect(log.match(/ingest link parkpulse-ingestion-\S+ detached \(0 attached;/g)?.length).toBe(
+      2,
+    );
+    expect(log.match(/ingest link parkpulse-ingestion-\S+ attached \(1 attached;/g)?.length).toBe(
+      3,
+    );
   });
 
   it('stores every message exactly once: no gaps, no duplicates', async () => {

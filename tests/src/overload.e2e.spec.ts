@@ -19,8 +19,8 @@ const PUBLISHERS = 500;
  */
 const PER_PUBLISHER = 300;
 const BATCH = 20;
-/** About 300 bytes per message (a string metric within the contract's 256 characters). */
-const PAD = 200;
+/** About 800 bytes per message: three string metrics within the contract's 256 characters. */
+const PAD = 250;
 const PROBES = 100;
 const MB = 2 ** 20;
 /**
@@ -138,7 +138,9 @@ describe('overload: 500 QoS-0 publishers flat-out at one slow subscriber', () =>
     });
     const pad = 'x'.repeat(PAD);
     const flood = publishers.map((p, i) => {
-      const payload = JSON.stringify({ metrics: { prb_usage_pct: 42.5, note: pad } });
+      const payload = JSON.stringify({
+        metrics: { prb_usage_pct: 42.5, note_a: pad, note_b: pad, note_c: pad },
+      });
       return pump(p, qos0Publish(floodTopic(i), payload), PER_PUBLISHER);
     });
     sent = (await Promise.all(flood)).reduce((a, b) => a + b, 0);

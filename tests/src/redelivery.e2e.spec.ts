@@ -46,11 +46,9 @@ describe('redelivery: the ingestion is SIGKILLed mid-stream and restarted', () =
   it('the broker held what was unacknowledged and sent it to the restarted instance', () => {
     const log = platform.broker.tail(300);
     expect(log).toMatch(
-      /ingest link "parkpulse-ingestion-[^"]+" detached \(0 attached; \d+ unacknowledged/,
+      /ingest link parkpulse-ingestion-\S+ detached \(0 attached; \d+ unacknowledged/,
     );
-    expect(log).toMatch(
-      /ingest link "parkpulse-ingestion-[^"]+" attached \(1 attached; \d+ waiting/,
-    );
+    expect(log).toMatch(/ingest link parkpulse-ingestion-\S+ attached \(1 attached; \d+ waiting/);
   });
 
   it('stores every message exactly once: no gaps, no duplicates', async () => {
