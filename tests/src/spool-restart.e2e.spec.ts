@@ -6,6 +6,7 @@ import {
   restartInfluxd,
   segmentFiles,
   seqFigures,
+  sleep,
   tempSpoolDir,
   waitForMetric,
 } from './support/fault-fleet.js';
@@ -134,17 +135,17 @@ describe('SIGTERM while InfluxDB is down: flushed to the spool, acknowledged, re
       perDevice: 200,
       ratePerDevice: 100,
     });
-    await fleet.done;
-    pendingBefore = await waitForMetric(
-      http,
-      'parkpulse_ingest_pending_messages',
-      (v) => v >= TERM_TOTAL,
-    );
+    // Nothing is stored, so nothing is acknowledged: the devices wait for their PUBACKs, the
+    // broker holds their messages, and the ingestion the batches of its link's window.
+    await waitForMetric(http, 'parkpulse_ingest_pending_messages', (v) => v > 0);
+    await sleep(1000);
+    pendingBefore = await metricValue(http, 'parkpulse_ingest_pending_messages');
     spooledBefore = await metricValue(http, 'parkpulse_ingest_spool_points_spooled_total');
     await platform.ingestion.stop('SIGTERM');
     segmentsAfterStop = await segmentFiles(spool.dir);
     await restartInfluxd(platform.influx);
     await platform.ingestion.start();
+    await fleet.done;
   });
 
   afterAll(async () => {
@@ -152,8 +153,8 @@ describe('SIGTERM while InfluxDB is down: flushed to the spool, acknowledged, re
     await spool?.remove();
   });
 
-  it('held everything unacknowledged until the SIGTERM, then flushed it to the spool', () => {
-    expect(pendingBefore).toBeGreaterThanOrEqual(TERM_TOTAL);
+  it('held what it had unacknowledged until the SIGTERM, then flushed it to the spool', () => {
+    expect(pendingBefore).toBeGreaterThan(0);
     expect(spooledBefore).toBe(0);
     expect(segmentsAfterStop.length).toBeGreaterThan(0);
     expect(platform.ingestion.tail(400)).toMatch(
@@ -166,10 +167,8 @@ describe('SIGTERM while InfluxDB is down: flushed to the spool, acknowledged, re
     const figures = await seqFigures(platform.store, SITE_TERM);
     for (const [device, row] of figures)
       expect({ device, row }).toEqual({ device, row: [200, 200, 1, 200] });
-    const http = platform.ingestionHttp;
-    expect(
-      await metricValue(http, 'parkpulse_ingest_messages_total', '{channel="telemetry"}'),
-    ).toBe(0);
-    await waitForMetric(http, 'parkpulse_ingest_spool_bytes', (v) => v === 0);
+    // What the devices still held came live to the new process; what the old one held, from
+    // its spool.
+    await waitForMetric(platform.ingestionHttp, 'parkpulse_ingest_spool_bytes', (v) => v === 0);
   });
 });

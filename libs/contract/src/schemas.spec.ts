@@ -145,6 +145,11 @@ describe('golden fixtures against the schemas', () => {
   it('has cases', () => expect(cases.length).toBeGreaterThanOrEqual(15));
 
   for (const name of cases) {
+    const [, , , , , caseChannel = ''] = readFileSync(join(TESTDATA, name, 'topic'), 'utf8')
+      .trim()
+      .split('/');
+    // Command results have the operations service's schema (libs/commands), not this one.
+    if (caseChannel === 'cmd_result') continue;
     it(name, () => {
       const dir = join(TESTDATA, name);
       const [, , , assetType = '', , channel = ''] = readFileSync(join(dir, 'topic'), 'utf8')
