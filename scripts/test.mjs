@@ -4,7 +4,14 @@
 import { ensureDependencies, ensureSystemPackages, run } from './prereqs.mjs';
 
 try {
-  ensureSystemPackages(['influxd', 'mosquitto_pub', 'redis-server', 'haproxy', 'python3-paho-mqtt', 'initdb']);
+  ensureSystemPackages([
+    'influxd',
+    'mosquitto_pub',
+    'redis-server',
+    'haproxy',
+    'python3-paho-mqtt',
+    'initdb',
+  ]);
   ensureDependencies();
   const nx = ['nx', 'run-many', '--outputStyle=static'];
   run('npx', [...nx, '-t', 'build', 'lint', 'typecheck', '--parallel=2']);

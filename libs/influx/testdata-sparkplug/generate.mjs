@@ -24,7 +24,8 @@ for (const name of readdirSync(__dirname).sort()) {
   steps.forEach((step, i) => {
     let bytes;
     if (step.tahu) bytes = Buffer.from(tahu.encodePayload(step.tahu));
-    else if (step.proto) bytes = Buffer.from(Payload.encode(Payload.fromObject(step.proto)).finish());
+    else if (step.proto)
+      bytes = Buffer.from(Payload.encode(Payload.fromObject(step.proto)).finish());
     else if (step.text !== undefined) bytes = Buffer.from(step.text, 'utf8');
     else bytes = Buffer.from(step.hex, 'hex');
     if (step.truncate !== undefined) bytes = bytes.subarray(0, step.truncate);

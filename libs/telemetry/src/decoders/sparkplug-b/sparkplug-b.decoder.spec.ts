@@ -257,14 +257,14 @@ describe('sparkplugBDecoder', () => {
     });
 
     it('reads an integer datatype from either integer member (Tahu puts UInt32 in long_value)', () => {
-    expect(fieldValue(D.UInt32, { kind: 'long', value: 4294967295n })).toBe(4294967295);
-    expect(fieldValue(D.UInt32, { kind: 'int', value: 4294967295 })).toBe(4294967295);
-    expect(fieldValue(D.Int8, { kind: 'long', value: 2n ** 64n - 1n })).toBe(-1);
-    expect(fieldValue(D.Int64, { kind: 'int', value: 5 })).toBe(5);
-    expect(fieldValue(D.Double, { kind: 'float', value: Math.fround(0.1) })).toBe(0.1);
-  });
+      expect(fieldValue(D.UInt32, { kind: 'long', value: 4294967295n })).toBe(4294967295);
+      expect(fieldValue(D.UInt32, { kind: 'int', value: 4294967295 })).toBe(4294967295);
+      expect(fieldValue(D.Int8, { kind: 'long', value: 2n ** 64n - 1n })).toBe(-1);
+      expect(fieldValue(D.Int64, { kind: 'int', value: 5 })).toBe(5);
+      expect(fieldValue(D.Double, { kind: 'float', value: Math.fround(0.1) })).toBe(0.1);
+    });
 
-  it('drops a value in the wrong oneof member as wrong_type', () => {
+    it('drops a value in the wrong oneof member as wrong_type', () => {
       expect(fieldValue(D.Int32, { kind: 'string', value: '5' })).toEqual({
         reason: 'wrong_type',
         detail: 'Int32 must be carried in int_value or long_value, got string_value',
