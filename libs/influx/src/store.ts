@@ -101,9 +101,28 @@ export class InfluxStore {
   /** As `write`, for points already in line protocol at millisecond precision (`toLineProtocol`). */
   async writeLines(lines: readonly string[]): Promise<void> {
     if (lines.length === 0) return;
-    await this.writeTo(this.config.retentionPolicy, lines.length, (api) =>
-      api.writeRecords(lines as string[]),
-    );
+    // One request with the lines as they are: the WriteApi's buffering would copy and re-split
+    // them (its path and errors are the same: the v2 write endpoint, an HttpError).
+    const query = new URLSearchParams({
+      org: this.config.org,
+      bucket: this.bucket(this.config.retentionPolicy),
+      precision: 'ms',
+    });
+    try {
+      await this.transport.request(`/api/v2/write?${query.toString()}`, lines.join('\n'), {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+        gzipThreshold: this.config.gzipThreshold,
+      });
+    } catch (error) {
+      throw classifyWriteError(error);
+    }
+  }
+
+  private bucket(retentionPolicy: string): string {
+    return this.config.api === 'v1'
+      ? `${this.config.database}/${retentionPolicy}`
+      : this.config.bucket;
   }
 
   private async writeTo(
@@ -111,9 +130,7 @@ export class InfluxStore {
     count: number,
     add: (api: ReturnType<InfluxDB['getWriteApi']>) => void,
   ): Promise<void> {
-    const bucket =
-      this.config.api === 'v1' ? `${this.config.database}/${retentionPolicy}` : this.config.bucket;
-    const writeApi = this.client.getWriteApi(this.config.org, bucket, 'ms', {
+    const writeApi = this.client.getWriteApi(this.config.org, this.bucket(retentionPolicy), 'ms', {
       batchSize: count + 1,
       maxBatchBytes: Number.POSITIVE_INFINITY,
       flushInterval: 0,

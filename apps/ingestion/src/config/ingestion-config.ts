@@ -39,7 +39,9 @@ const schema = z.object({
   INFLUX_CREATE_DATABASE: env.bool(true),
   INFLUX_TIMEOUT_MS: env.int(DEFAULT_INFLUX_CONFIG.timeoutMs, 100),
   INFLUX_WRITE_DEADLINE_MS: env.int(2_000, 100),
-  INFLUX_GZIP_THRESHOLD: env.int(DEFAULT_INFLUX_CONFIG.gzipThreshold),
+  // Unset: never for an InfluxDB on this host (compressing costs CPU and saves nothing on
+  // loopback), DEFAULT_INFLUX_CONFIG.gzipThreshold otherwise. 0: never.
+  INFLUX_GZIP_THRESHOLD: z.coerce.number().int().min(0).optional(),
   BATCH_MAX_POINTS: env.int(5000, 1),
   WRITE_CONCURRENCY: env.int(2, 1),
   MAX_PAYLOAD_BYTES: env.int(DEFAULT_LIMITS.maxPayloadBytes, 64),
@@ -124,7 +126,7 @@ export function loadIngestionConfig(source: NodeJS.ProcessEnv = process.env): In
       org: e.INFLUX_ORG,
       bucket: e.INFLUX_BUCKET,
       timeoutMs: e.INFLUX_TIMEOUT_MS,
-      gzipThreshold: e.INFLUX_GZIP_THRESHOLD,
+      gzipThreshold: gzipThreshold(e.INFLUX_GZIP_THRESHOLD, e.INFLUX_URL),
       createDatabase: e.INFLUX_CREATE_DATABASE,
       writeDeadlineMs: e.INFLUX_WRITE_DEADLINE_MS,
     },
@@ -153,4 +155,13 @@ export function loadIngestionConfig(source: NodeJS.ProcessEnv = process.env): In
     },
     deadLettersMqtt: { enabled: e.DEAD_LETTERS_MQTT, perSecond: e.DEAD_LETTERS_MQTT_RATE },
   };
+}
+
+/** Bodies above this many bytes are gzipped (Infinity: never). */
+function gzipThreshold(configured: number | undefined, influxUrl: string): number {
+  if (configured === 0) return Number.POSITIVE_INFINITY;
+  if (configured !== undefined) return configured;
+  const host = new URL(influxUrl).hostname.replace(/^\[|\]$/g, '');
+  const loopback = host === 'localhost' || host === '::1' || /^127\./.test(host);
+  return loopback ? Number.POSITIVE_INFINITY : DEFAULT_INFLUX_CONFIG.gzipThreshold;
 }

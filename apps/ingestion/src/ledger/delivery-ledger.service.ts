@@ -56,6 +56,9 @@ export class DeliveryLedgerService implements OnModuleInit, OnApplicationShutdow
   /** False after a journal or snapshot write failed, until a snapshot is written again. */
   private persisting = false;
   private unwatch: () => void = () => undefined;
+  /** Journal entries not written yet: written together before the write's messages are acked. */
+  private pending: JournalEntry[] = [];
+  private syncScheduled: NodeJS.Immediate | undefined;
 
   constructor(
     @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
@@ -68,6 +71,7 @@ export class DeliveryLedgerService implements OnModuleInit, OnApplicationShutdow
   onModuleInit(): void {
     this.loadState();
     this.unwatch = this.replayer.onReplayed((groups) => this.replayed(groups));
+    this.writer.beforeAcks(() => this.sync());
     if (this.config.statsIntervalMs > 0)
       this.timer = setInterval(() => this.flush(), this.config.statsIntervalMs).unref();
     if (!(
@@ -102,7 +106,10 @@ export class DeliveryLedgerService implements OnModuleInit, OnApplicationShutdow
     return { admitted, regressed, detail };
   }
 
-  /** The samples of one message were stored (called before the message is acknowledged). */
+  /**
+   * The samples of one message were stored. Journaled by the next `sync`, which the BatchWriter
+   * runs before it acknowledges the write's messages (one disk write per batch).
+   */
   stored(topic: ParsedTopic, samples: readonly Sample[], storedAt = Date.now()): void {
     for (const s of samples) this.ledger.record(topic, s.seq, s.ts, storedAt);
     this.journal('r', topic, samples, storedAt);
@@ -179,13 +186,27 @@ export class DeliveryLedgerService implements OnModuleInit, OnApplicationShutdow
     at?: number,
   ): void {
     if (!this.persisting) return;
+    this.pending.push({
+      k,
+      t: formatTopic(topic),
+      s: samples.map((s) => [s.seq ?? null, s.ts] as const),
+      ...(at !== undefined ? { at } : {}),
+    });
+    // Entries not followed by a write's acknowledgements (clock refusals, replays) go at the
+    // end of this event-loop turn.
+    this.syncScheduled ??= setImmediate(() => this.sync());
+  }
+
+  /** Writes the journal entries gathered since the last sync, in one write. */
+  sync(): void {
+    if (this.syncScheduled) clearImmediate(this.syncScheduled);
+    this.syncScheduled = undefined;
+    const entries = this.pending;
+    if (entries.length === 0) return;
+    this.pending = [];
+    if (!this.persisting) return;
     try {
-      this.store.append({
-        k,
-        t: formatTopic(topic),
-        s: samples.map((s) => [s.seq ?? null, s.ts] as const),
-        ...(at !== undefined ? { at } : {}),
-      });
+      this.store.appendAll(entries);
     } catch (error) {
       this.persisting = false;
       this.logger.error(
@@ -195,6 +216,8 @@ export class DeliveryLedgerService implements OnModuleInit, OnApplicationShutdow
   }
 
   private compact(): void {
+    // The snapshot holds what the unwritten entries say: they must not follow it into the new journal.
+    this.pending = [];
     try {
       this.store.compact(this.ledger.snapshot());
       this.persisting = true;

@@ -120,8 +120,16 @@ export class LedgerStore {
 
   /** Appends one entry to the journal (throws when the disk refuses, e.g. ENOSPC). */
   append(entry: JournalEntry): void {
+    this.appendAll([entry]);
+  }
+
+  /** Appends the entries in one write (throws when the disk refuses, e.g. ENOSPC). */
+  appendAll(entries: readonly JournalEntry[]): void {
     if (this.fd === undefined) throw new Error('ledger journal not open');
-    const data = Buffer.from(`${this.torn ? '\n' : ''}${JSON.stringify(entry)}\n`);
+    if (entries.length === 0) return;
+    let text = this.torn ? '\n' : '';
+    for (const entry of entries) text += `${JSON.stringify(entry)}\n`;
+    const data = Buffer.from(text);
     this.torn = true;
     let written = 0;
     while (written < data.length) written += writeSync(this.fd, data, written);

@@ -211,8 +211,8 @@ export class IngestPipeline {
     if (points.length === 0) return message.ack();
     this.writer.submit({
       points,
+      ...(hooks.onStored ? { recorded: hooks.onStored } : {}),
       stored: () => {
-        hooks.onStored?.();
         message.ack();
         hooks.afterAck?.();
       },

@@ -15,6 +15,11 @@ import {
 /** The points of one MQTT message, and what to do once they are stored. */
 export interface Submission {
   readonly points: readonly Point[];
+  /**
+   * Called exactly once when the points are safe, before any `stored` of the same write: what
+   * must be recorded before the message is acknowledged (the delivery ledger's entry).
+   */
+  readonly recorded?: () => void;
   /** Called exactly once, after InfluxDB accepted the points (or their dead letter), or the spool has them. */
   readonly stored: () => void;
   /** For the dead letter when InfluxDB refuses this message's points. */
@@ -53,6 +58,8 @@ export class BatchWriter {
   private draining = false;
   /** Ends the back-off of batches waiting to retry: drain() wants them in the spool now. */
   private readonly wakers = new Set<() => void>();
+  /** Run once per stored write, between its `recorded` and its `stored` calls. */
+  private readonly beforeAckHooks: (() => void)[] = [];
 
   constructor(
     @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
@@ -67,6 +74,14 @@ export class BatchWriter {
     this.queuedPoints += submission.points.length;
     this.metrics.setQueuedPoints(this.queuedPoints);
     this.scheduled ??= setImmediate(() => this.pump());
+  }
+
+  /**
+   * `hook` runs once per stored write after every message's `recorded` and before any is
+   * acknowledged: one journal write per batch rather than one per message.
+   */
+  beforeAcks(hook: () => void): void {
+    this.beforeAckHooks.push(hook);
   }
 
   /**
@@ -131,6 +146,8 @@ export class BatchWriter {
     }));
     const rejected = await this.store(groups);
     if (rejected === 'closed') return;
+    for (const s of batch) s.recorded?.();
+    for (const hook of this.beforeAckHooks) hook();
     for (const s of batch) s.stored();
     for (const { group, detail } of rejected)
       this.deadLetters.publish({

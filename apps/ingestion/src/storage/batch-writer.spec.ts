@@ -113,6 +113,26 @@ describe('BatchWriter with the disk spool', () => {
     expect(await segments(r.dir)).toEqual([]);
   });
 
+  it('runs every recorded, then the before-ack hooks once, then every stored, per write', async () => {
+    const r = await rig({ BATCH_MAX_POINTS: '3' });
+    const calls: string[] = [];
+    r.writer.beforeAcks(() => calls.push('hook'));
+    const point = (i: number) => new Point('m').tag('device', 'd').floatField('v', i).timestamp(i);
+    for (let i = 0; i < 5; i++)
+      r.writer.submit({
+        points: [point(i)],
+        recorded: () => calls.push(`recorded ${i}`),
+        stored: () => calls.push(`stored ${i}`),
+        topic: `parks/t/${i}`,
+      });
+    await vi.waitFor(() => expect(calls.filter((c) => c.startsWith('stored'))).toHaveLength(5));
+    // Two writes (3 + 2 points): one hook each, between the two phases of its own messages.
+    expect(calls).toEqual([
+      ...['recorded 0', 'recorded 1', 'recorded 2', 'hook', 'stored 0', 'stored 1', 'stored 2'],
+      ...['recorded 3', 'recorded 4', 'hook', 'stored 3', 'stored 4'],
+    ]);
+  });
+
   it('spools once InfluxDB has been failing for SPOOL_AFTER_MS, then replays everything once it is back', async () => {
     const r = await rig({ SPOOL_AFTER_MS: '1000' });
     r.influx.down = true;
