@@ -12,7 +12,14 @@ import {
   type Result,
 } from '@parkpulse/telemetry';
 import { describe, expect, it } from 'vitest';
-import { commandResultPoint, eventPoint, statusPoint, telemetryPoints } from './mapping.js';
+import { toLineProtocol } from './lines.js';
+import {
+  commandResultPoint,
+  eventPoint,
+  statusPoint,
+  telemetryLines,
+  telemetryPoints,
+} from './mapping.js';
 
 /**
  * Golden cases for the whole path a message takes: topic ▶ decode ▶ validate ▶ map ▶ line
@@ -37,12 +44,17 @@ function render(topicText: string, payload: Buffer): { lp?: string; err?: string
     r.ok ? map(r.value) : { err: r.error.message };
   switch (topic.value.channel) {
     case 'telemetry':
-      return ofResult(decodeTelemetry(topic.value, payload, ctx), (m) =>
-        lines(
-          telemetryPoints(m),
-          m.dropped.map((d) => `# dropped ${d.metric}: ${d.reason}: ${d.detail}`),
-        ),
-      );
+      return ofResult(decodeTelemetry(topic.value, payload, ctx), (m) => {
+        // The ingestion writes telemetryLines; they must be what the points would be.
+        const direct = telemetryLines(m);
+        expect(direct).toEqual(toLineProtocol(telemetryPoints(m)));
+        return {
+          lp: [
+            ...direct,
+            ...m.dropped.map((d) => `# dropped ${d.metric}: ${d.reason}: ${d.detail}`),
+          ].join('\n'),
+        };
+      });
     case 'status':
       return ofResult(decodeStatus(topic.value, payload, ctx), (m) => lines([statusPoint(m)]));
     case 'event':

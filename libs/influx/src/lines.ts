@@ -19,14 +19,16 @@ const MS: Partial<PointSettings> = {
 };
 
 /**
- * The points as line protocol at millisecond precision, one line each; a point without fields
+ * The points as line protocol at millisecond precision, one line each (a string is a line
+ * already); a point without fields
  * (which InfluxDB would refuse) is left out, as the WriteApi does. For keeping points as text —
  * the disk spool — and writing them later with `InfluxStore.writeLines`.
  */
-export function toLineProtocol(points: readonly Point[]): string[] {
+export function toLineProtocol(points: readonly (Point | string)[]): string[] {
   const lines: string[] = [];
   for (const point of points) {
-    const line = point.toLineProtocol(MS);
+    // Lines already made (telemetryLines) pass as they are.
+    const line = typeof point === 'string' ? point : point.toLineProtocol(MS);
     if (line) lines.push(line);
   }
   return lines;

@@ -5,7 +5,7 @@ import {
   eventPoint,
   rejectPoint,
   statusPoint,
-  telemetryPoints,
+  telemetryLines,
   uniqueNowMs,
 } from '@parkpulse/influx';
 import {
@@ -80,7 +80,10 @@ export class IngestPipeline {
             new ContractError('clock_regression', clock.detail),
             topic,
           );
-        const points: Point[] = telemetryPoints({ ...decoded.value, samples: clock.admitted });
+        const points: (Point | string)[] = telemetryLines({
+          ...decoded.value,
+          samples: clock.admitted,
+        });
         // Dropped fields are recorded beside the stored sample, in the same write.
         for (const drop of decoded.value.dropped) {
           this.metrics.fieldDropped(drop.reason);
@@ -204,7 +207,7 @@ export class IngestPipeline {
 
   private submit(
     message: InboundMessage,
-    points: Point[],
+    points: (Point | string)[],
     topic?: ParsedTopic,
     hooks: { onStored?: () => void; afterAck?: () => void } = {},
   ): void {

@@ -14,7 +14,8 @@ import {
 
 /** The points of one MQTT message, and what to do once they are stored. */
 export interface Submission {
-  readonly points: readonly Point[];
+  /** Points, or lines of line protocol at ms precision already (telemetryLines). */
+  readonly points: readonly (Point | string)[];
   /**
    * Called exactly once when the points are safe, before any `stored` of the same write: what
    * must be recorded before the message is acknowledged (the delivery ledger's entry).
