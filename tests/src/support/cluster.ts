@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  INGESTION_NODE_FLAGS,
   ServiceProcess,
   deviceCredentials,
   devSecretsEnv,
@@ -89,6 +90,7 @@ export async function ingestionNode(
       ...env,
     },
     `http://127.0.0.1:${httpPort}/health`,
+    { execArgv: [...INGESTION_NODE_FLAGS] },
   );
   await process.start();
   return { process, httpPort, cleanUp: () => rmSync(spoolDir, { recursive: true, force: true }) };
