@@ -10,7 +10,7 @@ import {
 import mqtt, { type MqttClient } from 'mqtt';
 import { newClient } from 'sparkplug-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep, tempSpoolDir } from './support/fault-fleet.js';
+import { settledLedger, sleep, tempSpoolDir } from './support/fault-fleet.js';
 import { ROOT, startPlatform, type Platform } from './support/platform.js';
 
 const HOST_ID = 'parkpulse-e2e';
@@ -20,6 +20,8 @@ const PARK = 'science-city';
 const TAHU = 'sp-tahu-1';
 const RAW = 'sp-raw-1';
 const CRASH = 'sp-crash-1';
+/** DDATA messages of the crash run (QoS 1), seq wrapping 255 → 0 several times. */
+const CRASH_MESSAGES = 1200;
 const CRASH_SITE = 'sp-crash-site';
 
 const node = (id: string, site: string, line: string, cnc: string) => `
@@ -308,5 +310,81 @@ describe('Sparkplug B host application', () => {
     expect(
       letters.map((l) => (JSON.parse(l.payload.toString()) as { reason: string }).reason),
     ).toEqual(['sparkplug_no_birth', 'payload_not_protobuf']);
+  });
+
+  it('exactly once through an ingestion kill -9 with QoS-1 Sparkplug DDATA: no seq gap in the ledger, every value stored once; the STATE will is published', async () => {
+    const client = await edgeNode(platform.mqttUrl, CRASH);
+    await client.publishAsync(topicOf('NBIRTH', CRASH), nbirth(0, T), { qos: 1 });
+    await client.publishAsync(topicOf('DBIRTH', CRASH, 'cnc-1'), dbirth(1, T, CRASH_MESSAGES), {
+      qos: 1,
+    });
+    let acked = 0;
+    let failed = 0;
+    const sent = (async () => {
+      for (let i = 0; i < CRASH_MESSAGES; i++) {
+        client.publish(
+          topicOf('DDATA', CRASH, 'cnc-1'),
+          ddata((i + 2) & 0xff, T + 10 + i, i),
+          { qos: 1 },
+          (error) => (error ? failed++ : acked++),
+        );
+        if (i % 4 === 3) await sleep(15);
+      }
+    })();
+    while (acked < CRASH_MESSAGES / 3) await sleep(20);
+    const birthsBefore = states().filter((s) => s.online);
+    await platform.ingestion.stop('SIGKILL');
+    const death = await until('the STATE death', () => states().find((s) => !s.online));
+    // The will carries the timestamp of the birth of the connection it belonged to.
+    expect(death).toEqual({
+      online: false,
+      timestamp: birthsBefore.at(-1)!.timestamp,
+      retain: false,
+    });
+    await platform.ingestion.start();
+    await sent;
+    await until(
+      'every DDATA acknowledged',
+      () => (acked + failed === CRASH_MESSAGES ? true : undefined),
+      60_000,
+    );
+    await client.endAsync();
+    expect(failed).toBe(0);
+
+    // A new connection, a new birth, newer than the will.
+    const rebirth = await until('a new STATE birth', () =>
+      states().find((s) => s.online && s.timestamp > death.timestamp),
+    );
+    expect(rebirth.online).toBe(true);
+
+    const where = `"device" = 'sp-cnc-3'`;
+    await platform.waitForCount('cnc_machine', 'spindle_rpm', CRASH_MESSAGES + 1, where);
+    const [stats] = await rows(
+      `SELECT COUNT("spindle_rpm") AS n, COUNT(DISTINCT("spindle_rpm")) AS distinct_values, SUM("spindle_rpm") AS total, MIN("spindle_rpm") AS lowest, MAX("spindle_rpm") AS highest FROM "cnc_machine" WHERE ${where}`,
+    );
+    expect(stats).toEqual({
+      time: 0,
+      n: CRASH_MESSAGES + 1,
+      distinct_values: CRASH_MESSAGES + 1,
+      total: (CRASH_MESSAGES * (CRASH_MESSAGES - 1)) / 2 + CRASH_MESSAGES,
+      lowest: 0,
+      highest: CRASH_MESSAGES,
+    });
+    expect(await platform.count('ingest_reject', 'detail', `"device" = 'sp-cnc-3'`)).toBe(0);
+
+    // The ledger counts the edge node's seq unwrapped: NBIRTH 0, DBIRTH 1, DDATA 2…N+1.
+    const ledger = await settledLedger(platform.store, CRASH_SITE, 1, CRASH_MESSAGES + 1);
+    const row = ledger.get('sp-line-3');
+    expect({
+      last_seq: row?.['last_seq'],
+      missing: row?.['missing'],
+      expected: row?.['expected'],
+      resets: row?.['resets'],
+    }).toEqual({
+      last_seq: CRASH_MESSAGES + 1,
+      missing: 0,
+      expected: CRASH_MESSAGES + 2,
+      resets: 0,
+    });
   });
 });
