@@ -56,6 +56,8 @@ export class LinkSession {
   private reading = true;
   private up = false;
   private readonly waiters: (() => void)[] = [];
+  /** Packet ids of this client's QoS-1 publishes (1 is the SUBSCRIBE's). */
+  private nextMessageId = 2;
 
   constructor(
     private readonly options: SessionOptions,
@@ -78,14 +80,33 @@ export class LinkSession {
     return ready;
   }
 
-  /** Publishes at QoS 0 on the current connection; false when there is none. */
-  publish(topic: string, payload: string | Buffer, retain = false): boolean {
+  /**
+   * Publishes on the current connection; false when there is none. QoS 1 is sent once and its
+   * PUBACK not waited for (a message lost with its connection is not sent again): what needs
+   * it, like a retained Sparkplug STATE, is published again on the next connection.
+   */
+  publish(topic: string, payload: string | Buffer, retain = false, qos: 0 | 1 = 0): boolean {
     const socket = this.socket;
     if (!this.up || !socket || socket.destroyed) return false;
+    const messageId = qos === 1 ? this.takeMessageId() : undefined;
     socket.write(
-      mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 0, retain, dup: false }),
+      mqttPacket.generate({
+        cmd: 'publish',
+        topic,
+        payload,
+        qos,
+        retain,
+        dup: false,
+        ...(messageId !== undefined ? { messageId } : {}),
+      }),
     );
     return true;
+  }
+
+  private takeMessageId(): number {
+    const id = this.nextMessageId;
+    this.nextMessageId = id >= 0xffff ? 2 : id + 1;
+    return id;
   }
 
   /** Reads nothing more (messages already handed out can still be acknowledged). */
@@ -203,7 +224,7 @@ export class LinkSession {
         if (this.reading) this.onPublish(acks, packet);
         return;
       default:
-        return; // pingresp, and nothing else a broker sends to a QoS-1 subscriber
+        return; // pingresp, and the PUBACKs of our own QoS-1 publishes
     }
   }
 

@@ -16,7 +16,7 @@ import {
   T0,
   topicOf,
 } from '../test/fixtures.js';
-import { SparkplugHost, type SparkplugOutcome } from './host.js';
+import { SparkplugHost, type SparkplugHostSnapshot, type SparkplugOutcome } from './host.js';
 
 function host(options: Partial<ConstructorParameters<typeof SparkplugHost>[0]> = {}) {
   return new SparkplugHost({ mapping: MAPPING, ...options });
@@ -344,6 +344,36 @@ describe('SparkplugHost: sessions', () => {
     expect(again.notes.map((n) => n.note)).toEqual(['seq_repeated']);
     expect(again.ledger.map((l) => l.seq)).toEqual(first.ledger.map((l) => l.seq));
     expect(again.telemetry[0]?.samples).toEqual(first.telemetry[0]?.samples);
+  });
+
+  it('a restored snapshot reads DATA of a session born before it, at the ledger seq it was at', () => {
+    const before = born();
+    before.handle({
+      topic: topicOf('DDATA', 'cnc-1'),
+      payload: ddataCnc(2, T0 + 1, 7),
+      receivedAt: T0 + 1,
+    });
+    const after = host();
+    after.restore(JSON.parse(JSON.stringify(before.snapshot())) as SparkplugHostSnapshot);
+    expect(after.isOnline(GROUP, NODE)).toBe(true);
+    const next = after.handle({
+      topic: topicOf('DDATA', 'cnc-1'),
+      payload: ddataCnc(3, T0 + 2, 12001),
+      receivedAt: T0 + 2,
+    });
+    expect(next.rejects).toEqual([]);
+    expect(next.notes).toEqual([]);
+    expect(next.publishes).toEqual([]);
+    expect(fields(next)).toEqual([{ spindle_rpm: 12001 }]);
+    expect(next.ledger.map((l) => l.seq)).toEqual([3]);
+    // A message the previous process handled but never stored comes again: same ledger seq.
+    const redelivered = after.handle({
+      topic: topicOf('DDATA', 'cnc-1'),
+      payload: ddataCnc(2, T0 + 1, 7),
+      receivedAt: T0 + 3,
+    });
+    expect(redelivered.notes.map((n) => n.note)).toEqual(['seq_repeated']);
+    expect(redelivered.ledger.map((l) => l.seq)).toEqual([2]);
   });
 
   it('historical metrics are stored at their own timestamps', () => {

@@ -141,6 +141,29 @@ interface NodeState {
 const NODE_KEY = '';
 
 /**
+ * What the host knows of its edge nodes, as plain JSON (`snapshot` / `restore`): sessions with
+ * their aliases and BIRTH datatypes, seq and its unwrapped counter, open gaps. Kept across a
+ * restart, DATA of a session born before it is still read (no rebirth storm, nothing refused)
+ * and the ledger's seq counters go on where they were.
+ */
+export interface SparkplugHostSnapshot {
+  readonly version: 1;
+  readonly nodes: readonly {
+    readonly key: string;
+    readonly session?: {
+      readonly bdSeq?: number;
+      readonly aliases: readonly [number, string | null, string, number][];
+      readonly births: readonly [string, readonly [string, number][]][];
+    };
+    readonly lastSeq: number;
+    readonly counter: number;
+    readonly missing: readonly [number, number][];
+    readonly reorderDeadline?: number;
+    readonly lastRebirthAt?: number;
+  }[];
+}
+
+/**
  * ParkPulse as a Sparkplug B 3.0 host application, as a pure function of the messages it is
  * given and the clock they carry: no I/O, no timers of its own (call `tick` every second or so).
  *
@@ -241,6 +264,60 @@ export class SparkplugHost {
   /** Every note and reject reason counted since start. */
   counters(): Readonly<Record<string, number>> {
     return Object.fromEntries(this.counts);
+  }
+
+  /** The state of every edge node, to `restore` after a restart. */
+  snapshot(): SparkplugHostSnapshot {
+    return {
+      version: 1,
+      nodes: [...this.nodes].map(([key, n]) => ({
+        key,
+        ...(n.session
+          ? {
+              session: {
+                ...(n.session.bdSeq !== undefined ? { bdSeq: n.session.bdSeq } : {}),
+                aliases: [...n.session.aliases].map(
+                  ([alias, e]) => [alias, e.device ?? null, e.name, e.datatype] as const,
+                ),
+                births: [...n.session.births].map(
+                  ([device, names]) => [device, [...names]] as const,
+                ),
+              },
+            }
+          : {}),
+        lastSeq: n.lastSeq,
+        counter: n.counter,
+        missing: [...n.missing],
+        ...(n.reorderDeadline !== undefined ? { reorderDeadline: n.reorderDeadline } : {}),
+        ...(n.lastRebirthAt !== undefined ? { lastRebirthAt: n.lastRebirthAt } : {}),
+      })),
+    };
+  }
+
+  /** Takes over a `snapshot` (of a previous process); nodes it does not name are unchanged. */
+  restore(snapshot: SparkplugHostSnapshot): void {
+    if ((snapshot.version as number) !== 1)
+      throw new Error(`sparkplug host state version ${String(snapshot.version)}`);
+    for (const n of snapshot.nodes) {
+      const session: Session | undefined = n.session && {
+        bdSeq: n.session.bdSeq,
+        aliases: new Map(
+          n.session.aliases.map(([alias, device, name, datatype]) => [
+            alias,
+            { device: device ?? undefined, name, datatype },
+          ]),
+        ),
+        births: new Map(n.session.births.map(([device, names]) => [device, new Map(names)])),
+      };
+      this.nodes.set(n.key, {
+        session,
+        lastSeq: n.lastSeq,
+        counter: n.counter,
+        missing: new Map(n.missing),
+        reorderDeadline: n.reorderDeadline,
+        lastRebirthAt: n.lastRebirthAt,
+      });
+    }
   }
 
   /** Whether the edge node has a session (an NBIRTH not followed by its NDEATH). */

@@ -5,6 +5,7 @@ import { DEFAULT_INFLUX_CONFIG, type InfluxConfig } from '@parkpulse/influx';
 import {
   DEFAULT_LIMITS,
   DEFAULT_PRESENCE_RULES,
+  SPARKPLUG_ID_PATTERN,
   type ContractLimits,
   type PresenceRules,
 } from '@parkpulse/telemetry';
@@ -59,7 +60,16 @@ const schema = z.object({
   SPOOL_AFTER_MS: env.int(15_000),
   DEAD_LETTERS_MQTT: env.bool(true),
   DEAD_LETTERS_MQTT_RATE: env.int(100, 1),
+  // The registry the broker reads: the ingestion takes its `sparkplug:` section (no secrets).
+  REGISTRY_FILE: z.string().min(1).optional(),
+  SPARKPLUG_HOST_ID: z
+    .string()
+    .regex(SPARKPLUG_ID_PATTERN, 'must be 1–128 characters without / + # or control characters')
+    .optional(),
 });
+
+/** Where the broker's registry is when REGISTRY_FILE is not set (the broker's default too). */
+export const DEFAULT_REGISTRY_FILE = 'deploy/registry/registry.yaml';
 
 export interface IngestionConfig {
   readonly instanceId: string;
@@ -98,6 +108,14 @@ export interface IngestionConfig {
   };
   /** Whether dead letters are also published on `$parkpulse/dead-letters/{topic}`, and how many a second at most. */
   readonly deadLettersMqtt: { readonly enabled: boolean; readonly perSecond: number };
+  /** The Sparkplug B host application (inert when the registry has no `sparkplug:` section). */
+  readonly sparkplug: {
+    /** The registry file; `required` when REGISTRY_FILE was set (a missing default is no error). */
+    readonly registryFile: string;
+    readonly registryRequired: boolean;
+    /** `spBv1.0/STATE/{hostId}`; unset: the registry's `sparkplug.hostId` (default `parkpulse`). */
+    readonly hostId: string | undefined;
+  };
 }
 
 export const INGESTION_CONFIG = Symbol('INGESTION_CONFIG');
@@ -154,6 +172,11 @@ export function loadIngestionConfig(source: NodeJS.ProcessEnv = process.env): In
       afterMs: e.SPOOL_AFTER_MS,
     },
     deadLettersMqtt: { enabled: e.DEAD_LETTERS_MQTT, perSecond: e.DEAD_LETTERS_MQTT_RATE },
+    sparkplug: {
+      registryFile: resolve(e.REGISTRY_FILE ?? DEFAULT_REGISTRY_FILE),
+      registryRequired: e.REGISTRY_FILE !== undefined,
+      hostId: e.SPARKPLUG_HOST_ID,
+    },
   };
 }
 

@@ -151,6 +151,19 @@ export class IngestMetrics {
     registers: [this.registry],
   });
 
+  readonly sparkplugNotes = new Counter({
+    name: 'parkpulse_ingest_sparkplug_notes_total',
+    help: 'Sparkplug host events that are not dead letters (rebirth_requested, seq_gap, ndeath_ignored, …)',
+    labelNames: ['note'],
+    registers: [this.registry],
+  });
+  readonly sparkplugPublishes = new Counter({
+    name: 'parkpulse_ingest_sparkplug_publishes_total',
+    help: 'Sparkplug host publishes (STATE, NCMD rebirth requests): sent, or unsent while the link is down',
+    labelNames: ['kind', 'result'],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'parkpulse_ingest_' });
   }

@@ -5,6 +5,7 @@ import {
   LinkSession,
   decodeBatch,
   type SessionMessage,
+  type SessionOptions,
 } from '@parkpulse/ingest-link';
 import { INGESTION_CONFIG, type IngestionConfig } from '../config/ingestion-config.js';
 import { IngestMetrics } from '../metrics/ingest-metrics.service.js';
@@ -26,6 +27,9 @@ export interface InboundMessage {
 
 export type MessageHandler = (message: InboundMessage) => void;
 
+/** A last will for the link's CONNECT (the broker publishes it if the link drops). */
+export type LinkWill = NonNullable<SessionOptions['will']>;
+
 /**
  * The ingestion's end of the broker's ingest link (@parkpulse/ingest-link): a {@link LinkSession}
  * subscribed to the link topic, whose batches are split into their device messages; a batch is
@@ -43,6 +47,10 @@ export class MqttConsumer implements OnApplicationShutdown {
   private pendingMessages = 0;
   /** Counts link connections: acknowledgements of an earlier one no longer count as pending. */
   private epoch = 0;
+  private willFor: () => LinkWill | undefined = () => undefined;
+  /** The will of the current connection. */
+  private will: LinkWill | undefined;
+  private readonly upListeners: (() => void)[] = [];
 
   constructor(
     @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
@@ -57,12 +65,16 @@ export class MqttConsumer implements OnApplicationShutdown {
         password: link.password,
         keepaliveS: link.keepaliveS,
         subscriptions: [LINK_TOPIC],
+        willFor: () => (this.will = this.willFor()),
       },
       {
         message: (m) => this.onBatch(m),
         state: (up) => {
           this.metrics.mqttConnected.set(up ? 1 : 0);
-          if (up) return;
+          if (up) {
+            for (const listener of this.upListeners) listener();
+            return;
+          }
           this.epoch++;
           this.setPending(0); // the broker sends that connection's batches again
         },
@@ -86,9 +98,29 @@ export class MqttConsumer implements OnApplicationShutdown {
     return this.session.start();
   }
 
-  /** Publishes at QoS 0 through the broker (dead letters); false while the link is down. */
-  publish(topic: string, payload: string): boolean {
-    return this.session.publish(topic, payload);
+  /**
+   * Publishes through the broker, within the ingestion role's rights (dead letters at QoS 0,
+   * Sparkplug STATE and commands); false while the link is down.
+   */
+  publish(
+    topic: string,
+    payload: string | Buffer,
+    options: { readonly qos?: 0 | 1; readonly retain?: boolean } = {},
+  ): boolean {
+    return this.session.publish(topic, payload, options.retain ?? false, options.qos ?? 0);
+  }
+
+  /**
+   * The will of every CONNECT from now on (asked again before each connection). `stop()`
+   * publishes it before its DISCONNECT, which makes the broker discard the will.
+   */
+  setWill(willFor: () => LinkWill | undefined): void {
+    this.willFor = willFor;
+  }
+
+  /** Called each time the link is up (after its SUBACK), before any batch of that connection. */
+  onUp(listener: () => void): void {
+    this.upListeners.push(listener);
   }
 
   /** Takes no more batches; those received can still be acknowledged. */
@@ -97,6 +129,8 @@ export class MqttConsumer implements OnApplicationShutdown {
   }
 
   stop(): Promise<void> {
+    const will = this.will;
+    if (will) this.session.publish(will.topic, will.payload, will.retain, 1);
     return this.session.stop();
   }
 

@@ -26,6 +26,7 @@ import { PresenceService } from '../presence/presence.service.js';
 import { INGESTION_CONFIG, type IngestionConfig } from '../config/ingestion-config.js';
 import { IngestMetrics } from '../metrics/ingest-metrics.service.js';
 import type { InboundMessage } from '../mqtt/mqtt-consumer.service.js';
+import { SparkplugIngest } from '../sparkplug/sparkplug-ingest.service.js';
 import { BatchWriter } from '../storage/batch-writer.service.js';
 import { PlatformStats } from './platform-stats.service.js';
 
@@ -49,6 +50,7 @@ export class IngestPipeline {
     private readonly ledger: DeliveryLedgerService,
     private readonly presence: PresenceService,
     private readonly deadLetters: DeadLetterPublisher,
+    private readonly sparkplug: SparkplugIngest,
   ) {}
 
   handle(message: InboundMessage): void {
@@ -59,6 +61,8 @@ export class IngestPipeline {
       this.submit(message, this.platform.brokerStatsPoints(message.payload));
       return;
     }
+    // Sparkplug B edge nodes, when the registry declares some (else: outside the contract).
+    if (this.sparkplug.accepts(message.topic)) return this.sparkplug.handle(message);
     const parsed = parseTopic(message.topic);
     if (!parsed.ok) {
       this.metrics.messageIn('invalid');
