@@ -213,17 +213,26 @@ export class SparkplugIngest implements OnModuleInit, OnApplicationShutdown {
     out: SparkplugOutcome,
     afterAck?: () => void,
   ): void {
-    const stored = () => {
+    // Recorded before the write's acknowledgements: the ledger's journal is written between the
+    // two (BatchWriter.beforeAcks), so a crash cannot acknowledge what it lacks.
+    const recorded = () => {
       for (const l of out.ledger)
         this.ledger.stored(l.topic, [{ seq: l.seq, ts: l.ts, fields: {} }]);
       this.save();
+    };
+    const stored = () => {
       message.ack();
       afterAck?.();
     };
-    if (points.length === 0) return stored();
+    if (points.length === 0) {
+      recorded();
+      this.ledger.sync();
+      return stored();
+    }
     const park = out.telemetry[0]?.topic.park ?? out.status[0]?.topic.park;
     this.writer.submit({
       points,
+      recorded,
       stored,
       topic: message.topic,
       receivedAt: message.receivedAt,
