@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AccountsModule } from './accounts/accounts.module.js';
+import { AlarmsModule } from './alarms/alarms.module.js';
 import { OperationsErrorFilter } from './api/errors.js';
 import { CommandsModule } from './commands/commands.module.js';
 import { ConfigModule } from './config/config.module.js';
@@ -20,6 +21,7 @@ export class AppModule {
         AccountsModule,
         DevicesModule,
         CommandsModule,
+        AlarmsModule,
         HealthModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: OperationsErrorFilter }],

@@ -289,23 +289,28 @@ describe('authorisation', () => {
     expect(access.mayPublish(ops, `${own}/telemetry`)).toBe(false);
   });
 
-  it('gives the operations service exactly what commands need', async () => {
+  it('gives the operations service exactly what commands and alarms need', async () => {
     const svc = await identity('parkpulse-operations', 'parkpulse-operations', 'operations-secret');
     expect(access.mayPublish(svc, `${own}/cmd`)).toBe(true);
     expect(access.maySubscribe(svc, 'parks/+/+/+/+/status')).toBe(true);
     expect(access.maySubscribe(svc, 'parks/+/+/+/+/cmd_result')).toBe(true);
     expect(access.maySubscribe(svc, '$parkpulse/command-deliveries/#')).toBe(true);
     expect(access.mayReceive(svc, '$parkpulse/command-deliveries/cnc-001')).toBe(true);
-    for (const topic of [`${own}/telemetry`, `${own}/cmd_result`, '$parkpulse/dead-letters/x'])
-      expect(access.mayPublish(svc, topic), topic).toBe(false);
-    for (const filter of [
-      'parks/#',
-      'parks/+/+/+/+/telemetry',
-      '$SYS/#',
-      '$parkpulse/dead-letters/#',
+    // Alarms: telemetry and events of every device, read only.
+    expect(access.maySubscribe(svc, 'parks/+/+/+/+/telemetry')).toBe(true);
+    expect(access.maySubscribe(svc, 'parks/+/+/+/+/event')).toBe(true);
+    expect(access.mayReceive(svc, `${own}/telemetry`)).toBe(true);
+    expect(access.mayReceive(svc, `${own}/event`)).toBe(true);
+    for (const topic of [
+      `${own}/telemetry`,
+      `${own}/event`,
+      `${own}/cmd_result`,
+      '$parkpulse/dead-letters/x',
     ])
+      expect(access.mayPublish(svc, topic), topic).toBe(false);
+    for (const filter of ['parks/#', 'parks/+/+/+/+/+', '#', '$SYS/#', '$parkpulse/dead-letters/#'])
       expect(access.maySubscribe(svc, filter), filter).toBe(false);
-    expect(access.mayReceive(svc, `${own}/telemetry`)).toBe(false);
+    expect(access.mayReceive(svc, '$parkpulse/dead-letters/x')).toBe(false);
   });
 
   it('lets a device answer commands on its own cmd_result only', async () => {

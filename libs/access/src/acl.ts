@@ -93,11 +93,14 @@ export const ROLE_RIGHTS: Readonly<
     ],
   },
   // The operations service: sends commands, reads presence and results, and the broker's
-  // notices that a device acknowledged a command's delivery — nothing else.
+  // notices that a device acknowledged a command's delivery; its alarms read the devices'
+  // telemetry and events (as a consumer; the ingestion stays the storage path) — nothing else.
   operations: {
     publish: [`${TOPIC_ROOT}/+/+/+/+/cmd`],
     subscribe: [
       `${TOPIC_ROOT}/+/+/+/+/status`,
+      `${TOPIC_ROOT}/+/+/+/+/telemetry`,
+      `${TOPIC_ROOT}/+/+/+/+/event`,
       `${TOPIC_ROOT}/+/+/+/+/cmd_result`,
       `${COMMAND_DELIVERIES_TOPIC_ROOT}/#`,
     ],

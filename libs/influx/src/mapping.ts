@@ -21,6 +21,7 @@ export const MEASUREMENT = {
   ledger: 'device_ledger',
   parkPresence: 'park_presence',
   command: 'device_command',
+  alarm: 'alarm_event',
 } as const;
 
 /**
@@ -229,4 +230,42 @@ export function commandResultPoint(message: CommandResultMessage): Point {
     ts: message.ts,
     ...(detail ? { detail } : {}),
   });
+}
+
+/** One transition of an alarm (or an operator's comment on it), as the operations service records it. */
+export interface AlarmEventPointRecord {
+  readonly topic: TopicAddress;
+  /** The alarm id, `{deviceId}.{tag}`. */
+  readonly id: string;
+  /** The definition's tag, e.g. `cabinet_temp_c.hihi`. */
+  readonly alarm: string;
+  readonly priority: string;
+  readonly action: string;
+  readonly state: string;
+  readonly ts: number;
+  readonly by: string;
+  readonly comment?: string;
+  readonly value?: number | boolean | string | null;
+}
+
+/**
+ * `alarm_event`: tags `alarm`, `priority`, `action`, `state` (what the alarm shows after it);
+ * fields `id`, `by`, `comment`, `value` (a number as float, else as text). Grafana draws them
+ * as annotations and counts them.
+ */
+export function alarmEventPoint(record: AlarmEventPointRecord): Point {
+  const point = devicePoint(MEASUREMENT.alarm, record.topic)
+    .tag('alarm', record.alarm)
+    .tag('priority', record.priority)
+    .tag('action', record.action)
+    .tag('state', record.state)
+    .stringField('id', record.id)
+    .stringField('by', record.by)
+    .timestamp(record.ts);
+  if (record.comment)
+    point.stringField('comment', replaceControlChars(record.comment).slice(0, 512));
+  if (typeof record.value === 'number') point.floatField('value', record.value);
+  else if (record.value !== null && record.value !== undefined)
+    point.stringField('value_text', String(record.value));
+  return point;
 }

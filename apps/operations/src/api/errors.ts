@@ -19,6 +19,11 @@ export type OperationsErrorCode =
   | 'selection_too_large'
   | 'not_cancellable'
   | 'user_exists'
+  | 'unknown_alarm'
+  | 'alarm_action_not_allowed'
+  | 'stale_acknowledgement'
+  | 'alarm_conflict'
+  | 'shelve_too_long'
   | CommandCheckCode;
 
 /** A domain error with a stable code; never an HTTP type inside the services. */
@@ -51,6 +56,11 @@ const STATUS: Record<OperationsErrorCode, number> = {
   param_not_in_enum: 422,
   not_cancellable: 409,
   user_exists: 409,
+  unknown_alarm: 404,
+  alarm_action_not_allowed: 409,
+  stale_acknowledgement: 409,
+  alarm_conflict: 409,
+  shelve_too_long: 422,
 };
 
 export function statusOf(code: OperationsErrorCode): number {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { RequestMethod } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 import { AccountsController } from '../accounts/accounts.controller.js';
+import { AlarmsController } from '../alarms/alarms.controller.js';
 import { CommandsController } from '../commands/commands.controller.js';
 import { DevicesController } from '../devices/devices.controller.js';
 import { HealthController } from '../health/health.controller.js';
@@ -16,6 +17,7 @@ function servedRoutes(): string[] {
   const routes: string[] = [];
   for (const controller of [
     AccountsController,
+    AlarmsController,
     CommandsController,
     DevicesController,
     HealthController,

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { env, parseEnv } from '@parkpulse/config';
 import { DEFAULT_INFLUX_CONFIG, type InfluxConfig } from '@parkpulse/influx';
 import { z } from 'zod';
@@ -33,6 +34,14 @@ const schema = z.object({
   REDELIVER_AFTER_MS: env.int(10_000, 100),
   DISPATCH_INTERVAL_MS: env.int(500, 20),
   MAX_SELECTION: env.int(1000, 1),
+  ALARMS: env.bool(true),
+  ALARM_DELAY_SCALE: z.coerce.number().min(0).max(100).default(1),
+  ALARM_SHELVE_MAX_S: env.int(8 * 3600, 1),
+  ALARM_OPERATOR_POSITIONS: env.int(1, 1),
+  ALARM_TICK_MS: env.int(1000, 20),
+  ALARM_STREAM_TICKET_TTL_S: env.int(60, 1),
+  CONSOLE_DIR: z.string().default(''),
+  GRAFANA_URL: z.string().default('http://127.0.0.1:3000'),
   ADMIN_USERNAME: z
     .string()
     .regex(/^[a-z][a-z0-9_.-]{1,31}$/)
@@ -62,11 +71,37 @@ export interface OperationsConfig {
     readonly dispatchIntervalMs: number;
     readonly maxSelection: number;
   };
+  readonly alarms: {
+    readonly enabled: boolean;
+    /** Multiplies every definition's on/off delays (0: none). */
+    readonly delayScale: number;
+    readonly shelveMaxS: number;
+    /** Operator positions sharing the alarms (the KPIs' "per operator"). */
+    readonly operatorPositions: number;
+    /** How often shelf expiry and pending on/off delays are looked at. */
+    readonly tickMs: number;
+    /** Lifetime of a live-feed ticket (EventSource cannot send a bearer header). */
+    readonly streamTicketTtlS: number;
+  };
+  /** The built console (apps/console/dist), served under /console/. */
+  readonly consoleDir: string;
+  /** Where the console links to the provisioned dashboards. */
+  readonly grafanaUrl: string;
   /** The account created at start-up when no account of that name exists (ADMIN_PASSWORD set). */
   readonly admin: { readonly username: string; readonly password: string } | undefined;
 }
 
 export const OPERATIONS_CONFIG = Symbol('OPERATIONS_CONFIG');
+
+/** apps/console/dist beside this project (from src/config or dist/config: three levels up). */
+const DEFAULT_CONSOLE_DIR = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  '..',
+  'console',
+  'dist',
+);
 
 export function loadOperationsConfig(source: NodeJS.ProcessEnv = process.env): OperationsConfig {
   const e = parseEnv(schema, source);
@@ -104,6 +139,16 @@ export function loadOperationsConfig(source: NodeJS.ProcessEnv = process.env): O
       dispatchIntervalMs: e.DISPATCH_INTERVAL_MS,
       maxSelection: e.MAX_SELECTION,
     },
+    alarms: {
+      enabled: e.ALARMS,
+      delayScale: e.ALARM_DELAY_SCALE,
+      shelveMaxS: e.ALARM_SHELVE_MAX_S,
+      operatorPositions: e.ALARM_OPERATOR_POSITIONS,
+      tickMs: e.ALARM_TICK_MS,
+      streamTicketTtlS: e.ALARM_STREAM_TICKET_TTL_S,
+    },
+    consoleDir: e.CONSOLE_DIR ? resolve(e.CONSOLE_DIR) : DEFAULT_CONSOLE_DIR,
+    grafanaUrl: e.GRAFANA_URL.replace(/\/$/, ''),
     admin: e.ADMIN_PASSWORD
       ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD }
       : undefined,

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { CommandRecord, CommandStore } from './command-store.js';
+import type {
+  AlarmEventRecord,
+  AlarmRecord,
+  CommandRecord,
+  CommandStore,
+} from './command-store.js';
 
 /**
  * One suite for every CommandStore implementation. `open` gives a store on a database that
@@ -34,6 +39,47 @@ export function command(id: string, overrides: Partial<CommandRecord> = {}): Com
   };
 }
 
+function alarm(version: number, overrides: Partial<AlarmRecord> = {}): AlarmRecord {
+  return {
+    id: 'frz-1.cabinet_temp_c.hihi',
+    definitionId: 'ultra_low_freezer.cabinet_temp_c.hihi',
+    park: 'bio-island',
+    site: 'bsl-3',
+    assetType: 'ultra_low_freezer',
+    deviceId: 'frz-1',
+    state: 'unacknowledged',
+    priority: 'critical',
+    status: {
+      annunciation: 'unacknowledged',
+      active: true,
+      activation: 1,
+      raisedAt: T0,
+      suppressed: false,
+    },
+    condition: { active: true },
+    value: -65.5,
+    updatedAt: T0,
+    version,
+    ...overrides,
+  };
+}
+
+function alarmEvent(overrides: Partial<AlarmEventRecord> = {}): AlarmEventRecord {
+  return {
+    alarmId: 'frz-1.cabinet_temp_c.hihi',
+    deviceId: 'frz-1',
+    at: T0,
+    by: 'system',
+    action: 'activate',
+    fromState: 'normal',
+    toState: 'unacknowledged',
+    priority: 'critical',
+    comment: '',
+    value: -65.5,
+    ...overrides,
+  };
+}
+
 export function commandStoreContract(name: string, open: () => Promise<StoreUnderTest>): void {
   describe(`${name} command store`, () => {
     const withStore = async (work: (s: StoreUnderTest) => Promise<void>) => {
@@ -48,7 +94,7 @@ export function commandStoreContract(name: string, open: () => Promise<StoreUnde
     it('migrates once: a second run changes nothing and keeps the data', () =>
       withStore(async ({ store }) => {
         await store.insertCommands([command('c-1')], 'asked');
-        expect(await store.migrate()).toBe(1);
+        expect(await store.migrate()).toBe(2);
         expect((await store.getCommand('c-1'))?.state).toBe('queued');
       }));
 
@@ -153,6 +199,48 @@ export function commandStoreContract(name: string, open: () => Promise<StoreUnde
         expect(await store.getToken('h2')).toBeDefined();
       }));
 
+    it('stores an alarm with its history; a save from a stale version changes nothing', () =>
+      withStore(async ({ store }) => {
+        expect(await store.saveAlarm(alarm(1), alarmEvent())).toBe(true);
+        expect(await store.saveAlarm(alarm(1), alarmEvent())).toBe(false);
+        const acked = alarm(2, {
+          state: 'acknowledged',
+          status: { ...alarm(1).status, annunciation: 'acknowledged' },
+          updatedAt: T0 + 5,
+        });
+        const ack = alarmEvent({
+          at: T0 + 5,
+          by: 'olga',
+          action: 'acknowledge',
+          fromState: 'unacknowledged',
+          toState: 'acknowledged',
+          comment: 'door was open; closed it',
+        });
+        expect(await store.saveAlarm(acked, ack)).toBe(true);
+        expect(await store.saveAlarm(alarm(2), alarmEvent({ action: 'x' }))).toBe(false);
+        expect(await store.listAlarms()).toEqual([acked]);
+        expect(await store.alarmHistory('frz-1.cabinet_temp_c.hihi', 10)).toEqual([
+          alarmEvent(),
+          ack,
+        ]);
+        expect(await store.alarmHistory('frz-1.cabinet_temp_c.hihi', 1)).toEqual([ack]);
+        expect(await store.deviceAlarmEvents('frz-1', 10)).toEqual([ack, alarmEvent()]);
+        expect(await store.alarmActivations(T0 - 1)).toEqual([alarmEvent()]);
+        expect(await store.alarmActivations(T0)).toEqual([]);
+      }));
+
+    it('keeps every alarm through a restart', () =>
+      withStore(async (s) => {
+        await s.store.saveAlarm(alarm(1), alarmEvent());
+        const shelved = alarm(2, {
+          state: 'shelved',
+          status: { ...alarm(1).status, shelf: { until: T0 + 60_000, by: 'olga', reason: 'r' } },
+        });
+        await s.store.saveAlarm(shelved, alarmEvent({ action: 'shelve', toState: 'shelved' }));
+        const again = await s.reopen();
+        expect(await again.listAlarms()).toEqual([shelved]);
+      }));
+
     it('keeps everything through a restart (a new connection to the same database)', () =>
       withStore(async (s) => {
         await s.store.insertCommands([command('c-1')], '');
@@ -164,7 +252,7 @@ export function commandStoreContract(name: string, open: () => Promise<StoreUnde
           detail: '',
         });
         const again = await s.reopen();
-        expect(await again.migrate()).toBe(1);
+        expect(await again.migrate()).toBe(2);
         expect((await again.getCommand('c-1'))?.state).toBe('sent');
         expect((await again.history('c-1')).length).toBe(2);
       }));

@@ -1,6 +1,16 @@
 import pg from 'pg';
 import type { UserRole } from '@parkpulse/commands';
 import {
+  ALARM_COLUMNS,
+  ALARM_EVENT_COLUMNS,
+  alarmEventValues,
+  alarmValues,
+  toAlarm,
+  toAlarmEvent,
+  type AlarmEventRecord,
+  type AlarmEventRow,
+  type AlarmRecord,
+  type AlarmRow,
   COMMAND_COLUMNS,
   MIGRATIONS,
   OPEN_STATES,
@@ -185,6 +195,60 @@ export class PostgresCommandStore implements CommandStore {
   async deleteExpiredTokens(now: number): Promise<number> {
     const r = await this.pool.query('DELETE FROM tokens WHERE expires_at <= $1', [now]);
     return r.rowCount ?? 0;
+  }
+
+  async listAlarms(): Promise<AlarmRecord[]> {
+    const r = await this.pool.query<AlarmRow>(`SELECT ${ALARM_COLUMNS} FROM alarms ORDER BY id`);
+    return r.rows.map(toAlarm);
+  }
+
+  async saveAlarm(alarm: AlarmRecord, event: AlarmEventRecord): Promise<boolean> {
+    const values = alarmValues(alarm);
+    return this.tx(async (c) => {
+      const r =
+        alarm.version === 1
+          ? await c.query(
+              `INSERT INTO alarms (${ALARM_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (id) DO NOTHING`,
+              values,
+            )
+          : await c.query(
+              `UPDATE alarms SET state = $1, priority = $2, status = $3, condition = $4, value = $5, updated_at = $6, version = $7
+               WHERE id = $8 AND version = $9`,
+              [...values.slice(6), alarm.id, alarm.version - 1],
+            );
+      if (r.rowCount !== 1) return false;
+      await c.query(
+        `INSERT INTO alarm_events (seq, ${ALARM_EVENT_COLUMNS})
+         SELECT COALESCE(MAX(seq), 0) + 1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM alarm_events WHERE alarm_id = $1`,
+        alarmEventValues(event),
+      );
+      return true;
+    });
+  }
+
+  async alarmHistory(alarmId: string, limit: number): Promise<AlarmEventRecord[]> {
+    const r = await this.pool.query<AlarmEventRow>(
+      `SELECT ${ALARM_EVENT_COLUMNS} FROM alarm_events WHERE alarm_id = $1 ORDER BY seq DESC LIMIT $2`,
+      [alarmId, limit],
+    );
+    return r.rows.map(toAlarmEvent).reverse();
+  }
+
+  async deviceAlarmEvents(deviceId: string, limit: number): Promise<AlarmEventRecord[]> {
+    const r = await this.pool.query<AlarmEventRow>(
+      `SELECT ${ALARM_EVENT_COLUMNS} FROM alarm_events WHERE device_id = $1 ORDER BY at DESC, alarm_id, seq DESC LIMIT $2`,
+      [deviceId, limit],
+    );
+    return r.rows.map(toAlarmEvent);
+  }
+
+  async alarmActivations(since: number): Promise<AlarmEventRecord[]> {
+    const r = await this.pool.query<AlarmEventRow>(
+      `SELECT ${ALARM_EVENT_COLUMNS} FROM alarm_events
+       WHERE action = 'activate' AND to_state = 'unacknowledged' AND at > $1 ORDER BY at, alarm_id`,
+      [since],
+    );
+    return r.rows.map(toAlarmEvent);
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,16 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { UserRole } from '@parkpulse/commands';
 import {
+  ALARM_COLUMNS,
+  ALARM_EVENT_COLUMNS,
+  alarmEventValues,
+  alarmValues,
+  toAlarm,
+  toAlarmEvent,
+  type AlarmEventRecord,
+  type AlarmEventRow,
+  type AlarmRecord,
+  type AlarmRow,
   COMMAND_COLUMNS,
   MIGRATIONS,
   OPEN_STATES,
@@ -196,6 +206,70 @@ export class SqliteCommandStore implements CommandStore {
     return Promise.resolve(
       this.db.prepare('DELETE FROM tokens WHERE expires_at <= ?').run(now).changes,
     );
+  }
+
+  listAlarms(): Promise<AlarmRecord[]> {
+    const rows = this.db
+      .prepare(`SELECT ${ALARM_COLUMNS} FROM alarms ORDER BY id`)
+      .all() as AlarmRow[];
+    return Promise.resolve(rows.map(toAlarm));
+  }
+
+  saveAlarm(alarm: AlarmRecord, event: AlarmEventRecord): Promise<boolean> {
+    const values = alarmValues(alarm);
+    return settle(() =>
+      this.db.transaction(() => {
+        const r =
+          alarm.version === 1
+            ? this.db
+                .prepare(
+                  `INSERT INTO alarms (${ALARM_COLUMNS}) VALUES (${values.map(() => '?').join(', ')}) ON CONFLICT (id) DO NOTHING`,
+                )
+                .run(...values)
+            : this.db
+                .prepare(
+                  `UPDATE alarms SET state = ?, priority = ?, status = ?, condition = ?, value = ?, updated_at = ?, version = ?
+                   WHERE id = ? AND version = ?`,
+                )
+                .run(...values.slice(6), alarm.id, alarm.version - 1);
+        if (r.changes !== 1) return false;
+        this.db
+          .prepare(
+            `INSERT INTO alarm_events (seq, ${ALARM_EVENT_COLUMNS})
+             SELECT COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM alarm_events WHERE alarm_id = ?`,
+          )
+          .run(...alarmEventValues(event), event.alarmId);
+        return true;
+      })(),
+    );
+  }
+
+  alarmHistory(alarmId: string, limit: number): Promise<AlarmEventRecord[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT ${ALARM_EVENT_COLUMNS} FROM alarm_events WHERE alarm_id = ? ORDER BY seq DESC LIMIT ?`,
+      )
+      .all(alarmId, limit) as AlarmEventRow[];
+    return Promise.resolve(rows.map(toAlarmEvent).reverse());
+  }
+
+  deviceAlarmEvents(deviceId: string, limit: number): Promise<AlarmEventRecord[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT ${ALARM_EVENT_COLUMNS} FROM alarm_events WHERE device_id = ? ORDER BY at DESC, alarm_id, seq DESC LIMIT ?`,
+      )
+      .all(deviceId, limit) as AlarmEventRow[];
+    return Promise.resolve(rows.map(toAlarmEvent));
+  }
+
+  alarmActivations(since: number): Promise<AlarmEventRecord[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT ${ALARM_EVENT_COLUMNS} FROM alarm_events
+         WHERE action = 'activate' AND to_state = 'unacknowledged' AND at > ? ORDER BY at, alarm_id`,
+      )
+      .all(since) as AlarmEventRow[];
+    return Promise.resolve(rows.map(toAlarmEvent));
   }
 
   close(): Promise<void> {
