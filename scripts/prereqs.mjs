@@ -27,6 +27,8 @@ const PACKAGES = {
   'python3-paho-mqtt': 'python3-paho-mqtt',
   // Debian keeps PostgreSQL's server binaries off the PATH, in /usr/lib/postgresql/{version}/bin.
   initdb: 'postgresql',
+  // Debian's Chromium, driven by playwright-core in the console's browser tests (no download).
+  chromium: 'chromium',
 };
 
 /** Whether a "binary" of PACKAGES is there; python3-paho-mqtt is a Python module. */
@@ -63,7 +65,7 @@ export function ensureSystemPackages(bins) {
   }
   throw new Error(
     `missing: ${missing.join(', ')}. On Debian/Ubuntu: sudo sh -c '${command}'. ` +
-      'Elsewhere: install InfluxDB 1.x (influxd), the Mosquitto clients, Redis (redis-server), HAProxy, paho-mqtt 1.6 for /usr/bin/python3 and PostgreSQL 13+ (PG_BIN_DIR = its bin directory), and put them on the PATH.',
+      'Elsewhere: install InfluxDB 1.x (influxd), the Mosquitto clients, Redis (redis-server), HAProxy, paho-mqtt 1.6 for /usr/bin/python3 and PostgreSQL 13+ (PG_BIN_DIR = its bin directory) and Chromium (/usr/bin/chromium), and put them on the PATH.',
   );
 }
 

@@ -259,7 +259,8 @@ try {
     password: env.ADMIN_PASSWORD ?? accounts.admin.password,
   });
   if (adminLogin.status === 201)
-    await call('/api/v1/users', { ...accounts.operator, role: 'operator' }, adminLogin.body.token);
+    for (const role of ['operator', 'viewer'])
+      await call('/api/v1/users', { ...accounts[role], role }, adminLogin.body.token);
   const operatorLogin = await call('/api/v1/auth/tokens', accounts.operator);
   console.log(
     `operations  ${opsUrl}/api/v1  (API: docs/api.md; SQLite in .data/operations.sqlite)`,
@@ -272,6 +273,9 @@ try {
     console.log(
       `            could not log in the dev operator (${operatorLogin.status}); see .data/logs/operations.log`,
     );
+  console.log(
+    `console     ${opsUrl}/console/  (alarms, devices, KPIs; docs/alarms.md)\n            dev logins: ${accounts.operator.username} / ${accounts.operator.password} (acts), ${accounts.viewer.username} / ${accounts.viewer.password} (sees)`,
+  );
 
   if (cfg.backfill !== '0') await backfill(influx.url);
 

@@ -11,6 +11,7 @@ try {
     'haproxy',
     'python3-paho-mqtt',
     'initdb',
+    'chromium',
   ]);
   ensureDependencies();
   const nx = ['nx', 'run-many', '--outputStyle=static'];

@@ -68,7 +68,7 @@ export function KpiPage({ session }: { session: Session }) {
         Priority mix <small>(ISA-18.2 guidance: about 80 % low, 15 % medium, 5 % high)</small>
       </h3>
       <div class="mix">
-        {PRIORITIES.map((p) => (
+        {PRIORITIES.filter((p) => k.priorityMix[p].count > 0).map((p) => (
           <div
             key={p}
             class={`bar p-${p}`}

@@ -21,6 +21,7 @@ export const DEV_SERVICE_SECRETS = {
 export const DEV_OPERATIONS_ACCOUNTS = {
   admin: { username: 'admin', password: 'dev-only-admin-password' },
   operator: { username: 'operator', password: 'dev-only-operator-password' },
+  viewer: { username: 'viewer', password: 'dev-only-viewer-password' },
 } as const;
 
 export type DevServiceAccount = keyof typeof DEV_SERVICE_SECRETS;
