@@ -14,7 +14,8 @@ import {
   type TimeRange,
   UID,
 } from '@parkpulse/dashboards';
-import { backfillStatements } from '@parkpulse/influx';
+import { alarmEventPoint, backfillStatements } from '@parkpulse/influx';
+import type { ParkId } from '@parkpulse/telemetry';
 import mqtt from 'mqtt';
 import { backfill, loadScenario, type BackfillResult, type SimMessage } from '@parkpulse/park-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,10 +119,42 @@ describe('dashboards: every panel and variable against the science-city-demo and
       180_000,
     );
     const [events = []] = await platform.store.query(
-      `SELECT "message", "park", "site", "device" FROM "device_event" WHERE "park" = 'bio-island' LIMIT 1`,
+      `SELECT "message", "park", "site", "device", "asset_type" FROM "device_event" WHERE "park" = 'bio-island' LIMIT 1`,
     );
-    const [, , park = '', site = '', device = ''] = (events[0]?.values[0] ?? []) as string[];
+    const [, , park = '', site = '', device = '', assetType = ''] = (events[0]?.values[0] ??
+      []) as string[];
     Object.assign(shown, { park, site, device });
+    // The operations service's alarm journal for that device (raised, acknowledged), in the
+    // service's own mapping: the alarm panels and the annotation query read it.
+    const topic = {
+      park: park as ParkId,
+      site,
+      assetType,
+      deviceId: device,
+      channel: 'event' as const,
+    };
+    const raisedAt = Date.now() - 2 * MINUTE;
+    await platform.store.write(
+      [
+        { action: 'activate', state: 'unacknowledged', by: 'system', ts: raisedAt },
+        {
+          action: 'acknowledge',
+          state: 'acknowledged',
+          by: 'olga',
+          ts: raisedAt + 20_000,
+          comment: 'on it',
+        },
+      ].map((e) =>
+        alarmEventPoint({
+          topic,
+          id: `${device}.door_open.event`,
+          alarm: 'door_open.event',
+          priority: 'medium',
+          value: true,
+          ...e,
+        }),
+      ),
+    );
     // History arrived after its continuous queries' windows: roll it up as operators would.
     for (const statement of backfillStatements('telemetry', shiftEnd - 3 * HOUR, Date.now()))
       await platform.store.query(statement);
@@ -145,6 +178,11 @@ describe('dashboards: every panel and variable against the science-city-demo and
     for (const r of runs)
       expect(r.checks.filter((c) => c.kind === 'panel').length).toBeGreaterThan(0);
     expect(runs.reduce((n, r) => n + r.checks.length, 0)).toBeGreaterThan(70);
+    // The device's alarms on its time axes: the annotation query ran and found the raise.
+    const annotations = runs.flatMap((r) => r.checks).filter((c) => c.kind === 'annotation');
+    expect(annotations.map((c) => [c.title, c.series[0]?.values.length])).toEqual([
+      ['annotation Alarms raised', 1],
+    ]);
   });
 
   it.each([

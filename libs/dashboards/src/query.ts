@@ -51,6 +51,27 @@ export class InfluxQLQueryBuilder implements Builder<Dataquery> {
   }
 }
 
+/**
+ * The target of an InfluxQL annotation query: Grafana's InfluxDB data source takes each row's
+ * time, its text from `textColumn` and its tags from the comma-separated `tagsColumn`.
+ */
+export interface InfluxQLAnnotationTarget extends InfluxQLQuery {
+  textColumn?: string;
+  tagsColumn?: string;
+}
+
+export function influxqlAnnotation(
+  query: string,
+  columns: { text: string; tags: readonly string[] },
+): Builder<Dataquery> {
+  const target: InfluxQLAnnotationTarget = {
+    ...influxql(query, 'Anno').table().build(),
+    textColumn: columns.text,
+    tagsColumn: columns.tags.join(','),
+  };
+  return { build: () => target };
+}
+
 /** `influxql('SELECT …')`, refId A. */
 export const influxql = (query: string, refId = 'A') =>
   new InfluxQLQueryBuilder(query.replace(/\s+/g, ' ').trim()).refId(refId);

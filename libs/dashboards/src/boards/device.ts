@@ -1,4 +1,5 @@
 import {
+  AnnotationQueryBuilder,
   MappingType,
   QueryVariableBuilder,
   VariableRefresh,
@@ -6,7 +7,7 @@ import {
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { ASSET_TYPES } from '@parkpulse/telemetry';
 import { booleanMappings, stateTimeline, table, timeseries } from '../panels.js';
-import { DATASOURCE, influxql } from '../query.js';
+import { DATASOURCE, influxql, influxqlAnnotation, raw } from '../query.js';
 import { deviceVariable, parkVariable, rpVariable, siteVariable } from '../variables.js';
 import { UID, board } from './common.js';
 
@@ -37,6 +38,22 @@ export function deviceDetail() {
         )
         .refresh(VariableRefresh.OnDashboardLoad)
         .sort(VariableSort.AlphabeticalAsc),
+    )
+    // The operations service's alarms (docs/alarms.md) on every time axis: each raise, with
+    // its priority and alarm as the annotation's tags.
+    .annotation(
+      new AnnotationQueryBuilder()
+        .name('Alarms raised')
+        .datasource(DATASOURCE)
+        .enable(true)
+        .iconColor('red')
+        .target(
+          influxqlAnnotation(
+            `SELECT "id", "priority", "alarm" FROM ${raw('alarm_event')}
+             WHERE ${ONE_DEVICE} AND "action" = 'activate' AND $timeFilter`,
+            { text: 'id', tags: ['priority', 'alarm'] },
+          ),
+        ),
     );
   layout
     .section('Telemetry')
@@ -103,6 +120,18 @@ export function deviceDetail() {
           ORDER BY time DESC LIMIT 200`).table(),
       }),
       12,
+      6,
+    )
+    .add(
+      table({
+        title: 'Alarm history',
+        description:
+          "Every transition of the device's alarms as the operations service recorded it (raised, acknowledged with who and why, shelved, returned to normal), newest first. Acting on them: the operator console.",
+        targets: influxql(`
+          SELECT "priority", "alarm", "action", "state", "by", "comment", "value" FROM ${raw('alarm_event')}
+          WHERE ${ONE_DEVICE} AND $timeFilter ORDER BY time DESC LIMIT 200`).table(),
+      }),
+      24,
       6,
     );
   return dashboard;

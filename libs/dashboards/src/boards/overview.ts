@@ -116,6 +116,33 @@ export function overview() {
           ORDER BY time DESC LIMIT 100`).table(),
       }),
       12,
+    )
+    .section('Alarms (ISA-18.2, answered in the operator console)')
+    .add(
+      timeseries({
+        title: 'Alarms raised, by priority',
+        description:
+          'Alarms the operations service raised from the live telemetry and events, per interval and priority. More than 10 in 10 minutes for one operator is a flood (ISA-18.2).',
+        unit: 'short',
+        targets: influxql(`
+          SELECT count("id") FROM ${raw('alarm_event')}
+          WHERE "park" =~ /^$park$/ AND "action" = 'activate' AND $timeFilter
+          GROUP BY time($__interval), "priority" fill(none)`).alias('$tag_priority'),
+      }),
+      12,
+    )
+    .add(
+      table({
+        title: 'Alarm journal',
+        description:
+          'Every alarm transition, newest first: who acknowledged or shelved what, and why.',
+        links: [deviceLink(true)],
+        targets: influxql(`
+          SELECT "priority", "alarm", "action", "state", "by", "comment", "park", "site", "device"
+          FROM ${raw('alarm_event')} WHERE "park" =~ /^$park$/ AND $timeFilter
+          ORDER BY time DESC LIMIT 100`).table(),
+      }),
+      12,
     );
   return dashboard;
 }

@@ -375,6 +375,46 @@ describe('runDashboard', () => {
     ]);
     expect(influx.queries).toEqual(['SELECT boom']);
   });
+
+  it("runs enabled InfluxDB annotation queries over the dashboard's range, not Grafana's built-in one", async () => {
+    const influx = fakeInflux();
+    const annotated: GrafanaDashboard = {
+      title: 'Annotated',
+      annotations: {
+        list: [
+          {
+            name: 'Annotations & Alerts',
+            builtIn: 1,
+            datasource: { type: 'grafana', uid: '-- Grafana --' },
+          },
+          {
+            name: 'Alarms raised',
+            enable: true,
+            datasource: { type: 'influxdb', uid: 'i' },
+            target: {
+              refId: 'Anno',
+              rawQuery: true,
+              query: 'SELECT "id" FROM "alarm_event" WHERE $timeFilter',
+            },
+          },
+          {
+            name: 'Off',
+            enable: false,
+            datasource: { type: 'influxdb', uid: 'i' },
+            target: { refId: 'Anno', rawQuery: true, query: 'SELECT 3' },
+          },
+        ],
+      },
+    };
+
+    const run = await runDashboard(annotated, influx.query, { range });
+
+    expect(influx.queries).toEqual([`SELECT "id" FROM "alarm_event" WHERE ${TIME_FILTER}`]);
+    expect(run.checks.map((c) => [c.kind, c.title, c.refId])).toEqual([
+      ['annotation', 'annotation Alarms raised', 'Anno'],
+    ]);
+    expect(failures(run)).toHaveLength(1); // no data
+  });
 });
 
 describe('failures', () => {

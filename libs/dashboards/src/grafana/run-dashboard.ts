@@ -92,11 +92,21 @@ export interface GrafanaVariable {
 }
 
 /** The parts of a dashboard JSON model that decide its queries. */
+/** An annotation query of a dashboard (`builtIn` ones are Grafana's own, not InfluxDB's). */
+export interface GrafanaAnnotation {
+  name?: string;
+  enable?: boolean;
+  builtIn?: number;
+  datasource?: DatasourceRef | string | null;
+  target?: GrafanaTarget;
+}
+
 export interface GrafanaDashboard {
   title: string;
   uid?: string;
   time?: { from: string; to: string };
   templating?: { list?: GrafanaVariable[] };
+  annotations?: { list?: GrafanaAnnotation[] };
   panels?: GrafanaPanel[];
 }
 
@@ -124,7 +134,7 @@ export interface RunDashboardOptions {
 
 /** One query that was run, or could not be. */
 export interface QueryCheck {
-  kind: 'variable' | 'panel';
+  kind: 'variable' | 'panel' | 'annotation';
   /** Panel title (with ` (var=value)` for repeats) or '$name' of a variable. */
   title: string;
   refId?: string;
@@ -179,6 +189,16 @@ export async function runDashboard(
   const root: Scope = { values: {}, labels: [] };
   for (const instance of expandPanels(dashboard.panels ?? [], variables, root)) {
     checks.push(...(await runPanel(instance, variables, query, settings)));
+  }
+  // Annotations run over the dashboard's range, as a panel without options of its own would.
+  for (const annotation of dashboard.annotations?.list ?? []) {
+    const target = annotation.target;
+    const host: GrafanaPanel = { datasource: annotation.datasource ?? null };
+    if (annotation.builtIn === 1 || annotation.enable === false || !target?.query?.trim()) continue;
+    if (!isInfluxTarget(target, host)) continue;
+    const title = `annotation ${annotation.name ?? '?'}`;
+    const check = await runTarget(target, target.query, host, title, variables, query, settings);
+    checks.push({ ...check, kind: 'annotation' });
   }
   return { dashboard: dashboard.title, checks, variables };
 }
