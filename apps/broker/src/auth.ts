@@ -6,7 +6,7 @@ const LOG_LINES = 20;
 const LOG_WINDOW_MS = 10_000;
 
 /**
- * The broker's side of DESIGN.md "Security": Aedes hooks over an AccessControl (the registry).
+ * The broker's side of docs/security.md: Aedes hooks over an AccessControl (the registry).
  * Refusals are counted (by reason) and logged with the client id; they never reach a subscriber.
  */
 export class BrokerAuth {

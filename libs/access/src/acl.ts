@@ -111,7 +111,7 @@ export const ROLE_RIGHTS: Readonly<
 const DOWN_CHANNEL = 'cmd';
 
 /**
- * Authentication and authorisation over a registry (DESIGN.md "Security"):
+ * Authentication and authorisation over a registry (docs/security.md):
  * - username = device id or service account id, password = device key or account secret;
  * - a device's client id must equal its id; a service account's must be its id or start
  *   with `{id}-` (several connections of one account);

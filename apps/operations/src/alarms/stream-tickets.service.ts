@@ -7,8 +7,8 @@ import { OPERATIONS_CONFIG, type OperationsConfig } from '../config/operations-c
 /**
  * Tickets for the live feed: a browser's EventSource cannot send an Authorization header, so
  * the console asks for a ticket with its bearer token and opens `/api/v1/alarms/stream?ticket=…`.
- * A ticket is good only for the feed, for ALARM_STREAM_TICKET_TTL_S (kept in memory, as sha256),
- * so a URL that leaks into a log is worth little; an open feed outlives its ticket.
+ * A ticket is good only for the feed, once, for ALARM_STREAM_TICKET_TTL_S (kept in memory, as
+ * sha256), so a URL that leaks into a log is worth nothing; an open feed outlives its ticket.
  */
 @Injectable()
 export class StreamTickets {
@@ -26,11 +26,13 @@ export class StreamTickets {
   }
 
   redeem(ticket: unknown): Caller {
-    const t = typeof ticket === 'string' ? this.tickets.get(hash(ticket)) : undefined;
+    const key = typeof ticket === 'string' ? hash(ticket) : undefined;
+    const t = key === undefined ? undefined : this.tickets.get(key);
+    if (key !== undefined) this.tickets.delete(key);
     if (!t || t.expiresAt <= Date.now())
       throw new OperationsError(
         'unauthenticated',
-        'the stream ticket is missing, unknown or has expired (POST /api/v1/alarms/stream-tickets)',
+        'the stream ticket is missing, unknown, used or has expired (POST /api/v1/alarms/stream-tickets)',
       );
     return t.caller;
   }

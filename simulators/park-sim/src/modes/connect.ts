@@ -9,7 +9,7 @@ import { createRng } from '../rng.js';
 export interface DeviceLogin {
   /**
    * Key of the enrolment group the devices belong to: each device logs in with its id and
-   * its derived key (DESIGN.md "Security"). Takes precedence over username/password.
+   * its derived key (docs/security.md). Takes precedence over username/password.
    */
   readonly groupKey?: string;
   /** One login shared by every device (brokers without per-device keys). */
