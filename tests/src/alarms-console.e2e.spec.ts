@@ -132,7 +132,9 @@ describe('alarm console in a browser', () => {
     // Sorted by priority: the critical high-high above the medium high.
     const ids = await operator
       .locator('tbody tr')
-      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-alarm-id')));
+      .evaluateAll((rows: { getAttribute(name: string): string | null }[]) =>
+        rows.map((r) => r.getAttribute('data-alarm-id')),
+      );
     expect(ids).toEqual([HIHI, `${FREEZER}.cabinet_temp_c.hi`]);
     await shot(operator, '2-freezer-alarm');
   });
