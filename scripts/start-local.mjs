@@ -20,6 +20,7 @@ const cfg = {
   ingestionHttp: Number(env.INGESTION_HTTP_PORT ?? 9102),
   operationsHttp: Number(env.OPERATIONS_HTTP_PORT ?? 9103),
   scenario: env.SIM_SCENARIO ?? 'science-city-demo',
+  alarmsScenario: env.SIM_ALARMS_SCENARIO ?? 'alarms-demo',
   // History to upload before the live run (park-sim backfill --duration: 30m, 2h, …); 0 = none.
   backfill: env.SIM_BACKFILL ?? '2h',
 };
@@ -279,23 +280,33 @@ try {
 
   if (cfg.backfill !== '0') await backfill(influx.url);
 
-  start(
-    'simulator',
-    [
-      'simulators/park-sim/dist/cli.js',
-      'run',
-      '--url',
-      `mqtt://127.0.0.1:${cfg.mqttPort}`,
-      '--scenario',
-      cfg.scenario,
-      '--duration',
-      '720h',
-    ],
-    deviceLogin,
-  );
+  const simulate = (name, scenario) =>
+    start(
+      name,
+      [
+        'simulators/park-sim/dist/cli.js',
+        'run',
+        '--url',
+        `mqtt://127.0.0.1:${cfg.mqttPort}`,
+        '--scenario',
+        scenario,
+        '--duration',
+        '720h',
+      ],
+      deviceLogin,
+    );
+  simulate('simulator', cfg.scenario);
   console.log(
     `simulator   scenario ${cfg.scenario} (simulators/scenarios), live (logs in .data/logs)`,
   );
+  // Freezer doors left ajar at Bio Island: real alarms for the console at any hour (the
+  // factories' machines run in shifts, and their faults are hours apart).
+  if (cfg.alarmsScenario !== '') {
+    simulate('simulator-alarms', cfg.alarmsScenario);
+    console.log(
+      `            and ${cfg.alarmsScenario}: a freezer door left ajar 45 s from now, then every 10 min`,
+    );
+  }
   console.log(
     `try:        curl -s 'http://127.0.0.1:${cfg.influxPort}/query?db=telemetry' --data-urlencode 'q=SELECT mean(spindle_load_pct) FROM cnc_machine WHERE time > now() - 1m GROUP BY site'`,
   );

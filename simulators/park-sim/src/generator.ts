@@ -1,5 +1,6 @@
 import { getAssetType, type AssetTypeSpec, type ParkId } from '@parkpulse/telemetry';
 import { createModel } from './models/index.js';
+import type { Incident } from './models/model.js';
 import { withCommands, type CommandableModel, type CommandOutcome } from './models/commands.js';
 import { createRng, hashString } from './rng.js';
 import type { Scenario } from './scenario.js';
@@ -117,6 +118,17 @@ export class FleetGenerator {
   }
 
   /**
+   * An incident on device `index` at virtual time `tMs` (false when its asset has none); the
+   * device reports at once, as after a command.
+   */
+  incident(index: number, kind: Incident, tMs: number, durationMs: number): boolean {
+    const slot = this.heap.find((s) => s.device.index === index);
+    if (!slot?.model.incident?.(kind, tMs, durationMs)) return false;
+    this.reportAt(slot, tMs);
+    return true;
+  }
+
+  /**
    * A command to device `index` at virtual time `tMs`: the model's answer, and when the command
    * changed something, the device reports at once (at `tMs`) instead of at its next interval.
    */
@@ -129,15 +141,18 @@ export class FleetGenerator {
     const slot = this.heap.find((s) => s.device.index === index);
     if (!slot) return { status: 'rejected', reason: 'unknown_device', message: 'no such device' };
     const outcome = slot.model.command(name, params, tMs);
-    if (outcome.status !== 'rejected') {
-      const previous = slot.due - slot.device.intervalMs;
-      const due = Math.max(previous + 1, Math.min(slot.due, Math.round(tMs)));
-      if (due < slot.due) {
-        slot.due = due;
-        this.heap.sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
-      }
-    }
+    if (outcome.status !== 'rejected') this.reportAt(slot, tMs);
     return outcome;
+  }
+
+  /** The device's next report moves to `tMs` (never before its previous one). */
+  private reportAt(slot: Slot, tMs: number): void {
+    const previous = slot.due - slot.device.intervalMs;
+    const due = Math.max(previous + 1, Math.min(slot.due, Math.round(tMs)));
+    if (due < slot.due) {
+      slot.due = due;
+      this.heap.sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+    }
   }
 
   /** Every message due at or before `t` (virtual ms). */

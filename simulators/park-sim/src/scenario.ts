@@ -24,6 +24,15 @@ const fault = z.discriminatedUnion('kind', [
     times: z.number().int().positive().default(5),
     every: duration.default(2000),
   }),
+  /** An ultra-low freezer's door left ajar: the cabinet warms past its alarm limits, then recovers. */
+  z.object({
+    kind: z.literal('door-ajar'),
+    at: duration,
+    /** Again every so long, each time another freezer (until the run ends). */
+    every: duration.optional(),
+    /** How long the door stays open (scenario time). */
+    lasting: duration.default(180_000),
+  }),
   z.object({
     kind: z.literal('malformed-burst'),
     at: duration,

@@ -1,6 +1,6 @@
 /** Bio Island: containment laboratories (pressure cascade) and ultra-low temperature freezers. */
 import type { FieldValue } from '@parkpulse/telemetry';
-import type { ModelContext } from './model.js';
+import type { Incident, ModelContext } from './model.js';
 import {
   BaseModel,
   Ou,
@@ -262,6 +262,15 @@ class UltraLowFreezer extends BaseModel {
     this.nextDefrost = startMs + this.rng() * this.intervalS * SECOND_MS;
     this.doorOpenings = uniformInt(this.rng, 1_000, 30_000);
     this.energyKwh = 0.55 * 8760 * uniform(this.rng, 0.5, 8);
+  }
+
+  /** A door left ajar: open from `tMs` for `durationMs` (the cabinet warms about 2.5 °C a minute). */
+  incident(kind: Incident, tMs: number, durationMs: number): boolean {
+    if (kind !== 'door-ajar') return false;
+    this.doorUntil = Math.max(this.doorUntil, tMs + durationMs);
+    this.doorOpenings++;
+    this.emit('DOOR_AJAR', 'warning', 'freezer door left ajar');
+    return true;
   }
 
   private ambient(t: number): number {

@@ -55,6 +55,9 @@ export function withCommands(model: DeviceModel, assetType: string): Commandable
       last = metrics;
       return { metrics, events: out.events };
     },
+    incident(kind, tMs, durationMs) {
+      return model.incident?.(kind, tMs, durationMs) ?? false;
+    },
     command(name, params, tMs) {
       const check = checkCommand(assetType, name, params);
       if (!check.ok) return reject(check.code, check.detail);

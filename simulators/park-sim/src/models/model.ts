@@ -26,6 +26,14 @@ export interface DeviceModel {
   step(tMs: number): ModelOutput;
   /** machine state when the asset has one */
   readonly state?: string;
+  /**
+   * Something goes wrong on the asset at `tMs` for `durationMs` (a scenario's incident); false
+   * when this asset has no such incident.
+   */
+  incident?(kind: Incident, tMs: number, durationMs: number): boolean;
 }
+
+/** Incidents a scenario can cause (see the scenario's `door-ajar` fault). */
+export type Incident = 'door-ajar';
 
 export type ModelFactory = (ctx: ModelContext, startMs: number) => DeviceModel;

@@ -1,5 +1,11 @@
 import type { SimDevice } from '../device.js';
-import { FleetGenerator, scenarioFleet, wirePayload, type SimMessage } from '../generator.js';
+import {
+  FleetGenerator,
+  scenarioFleet,
+  wirePayload,
+  type FleetDevice,
+  type SimMessage,
+} from '../generator.js';
 import { summarise, type RunReport } from '../report.js';
 import { createRng } from '../rng.js';
 import type { Fault, Scenario } from '../scenario.js';
@@ -96,10 +102,18 @@ export async function runScenario(options: RunOptions): Promise<
   try {
     for (;;) {
       const elapsed = performance.now() - started;
-      while (pendingFaults.length > 0 && pendingFaults[0]!.at <= elapsed) {
-        faultWork.push(inject(pendingFaults.shift()!, devices, rng, options));
-      }
       const virtualNow = startMs + Math.min(elapsed, options.durationMs) * speed;
+      while (pendingFaults.length > 0 && pendingFaults[0]!.at <= elapsed) {
+        const fault = pendingFaults.shift()!;
+        if (fault.kind === 'door-ajar') {
+          doorAjar(fault, fleet, generator, virtualNow, rng, options);
+          // Again `every` later (the run's end stops the loop).
+          if (fault.every) {
+            pendingFaults.push({ ...fault, at: fault.at + fault.every });
+            pendingFaults.sort((a, b) => a.at - b.at);
+          }
+        } else faultWork.push(inject(fault, devices, rng, options));
+      }
       for (const message of generator.until(virtualNow))
         dispatch(message, devices[message.device.index]!, options);
       for (const g of gateways) g.step(virtualNow);
@@ -146,6 +160,28 @@ function dispatch(message: SimMessage, device: SimDevice, options: RunOptions): 
   }
 }
 
+/** A freezer's door left ajar: one freezer of the fleet, drawn at random. */
+function doorAjar(
+  fault: Extract<Fault, { kind: 'door-ajar' }>,
+  fleet: readonly FleetDevice[],
+  generator: FleetGenerator,
+  virtualNow: number,
+  rng: () => number,
+  options: RunOptions,
+): void {
+  const freezers = fleet.filter((d) => d.asset.id === 'ultra_low_freezer');
+  const freezer = freezers[Math.floor(rng() * freezers.length)];
+  if (!freezer) {
+    options.onFault?.(fault, 'skipped: the fleet has no ultra-low freezer');
+    return;
+  }
+  generator.incident(freezer.index, 'door-ajar', virtualNow, fault.lasting);
+  options.onFault?.(
+    fault,
+    `${freezer.deviceId}: door left ajar for ${Math.round(fault.lasting / 1000)} s`,
+  );
+}
+
 async function inject(
   fault: Fault,
   devices: readonly SimDevice[],
@@ -153,6 +189,8 @@ async function inject(
   options: RunOptions,
 ): Promise<void> {
   switch (fault.kind) {
+    case 'door-ajar':
+      return; // acts on the device's model: see doorAjar
     case 'broker-restart':
       if (!options.restartBroker) {
         options.onFault?.(
