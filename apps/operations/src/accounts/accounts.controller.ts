@@ -10,8 +10,8 @@ export class AccountsController {
   @Post('auth/tokens')
   @HttpCode(201)
   async token(@Body() body: unknown) {
-    const { username, password } = parseRequest(TokenRequest, body);
-    const t = await this.accounts.issueToken(username, password);
+    const { username, password, ttlS } = parseRequest(TokenRequest, body);
+    const t = await this.accounts.issueToken(username, password, ttlS);
     return {
       token: t.token,
       expiresAt: new Date(t.expiresAt).toISOString(),

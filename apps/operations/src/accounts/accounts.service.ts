@@ -47,15 +47,17 @@ export class AccountsService implements OnModuleInit {
     return user;
   }
 
+  /** `ttlS` may shorten the token's life below TOKEN_TTL_S, never lengthen it. */
   async issueToken(
     username: string,
     password: string,
+    ttlS?: number,
   ): Promise<{ token: string; expiresAt: number; user: UserRecord }> {
     const user = await this.store.getUser(username);
     const good = verifySecret(password, user?.passwordHash ?? DUMMY_HASH);
     if (!user || !good) throw new OperationsError('bad_credentials', 'wrong user name or password');
     const token = randomBytes(32).toString('base64url');
-    const expiresAt = Date.now() + this.config.tokenTtlS * 1000;
+    const expiresAt = Date.now() + Math.min(ttlS ?? Infinity, this.config.tokenTtlS) * 1000;
     await this.store.insertToken({ tokenHash: sha256(token), username, expiresAt });
     await this.store.deleteExpiredTokens(Date.now());
     return { token, expiresAt, user };

@@ -12,7 +12,16 @@ const paramValue = z.union([z.number(), z.boolean(), z.string()]);
 const params = z.record(z.string(), paramValue);
 
 export const TokenRequest = z
-  .object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) })
+  .object({
+    username: z.string().min(1).max(64),
+    password: z.string().min(1).max(256),
+    ttlS: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('a shorter life than TOKEN_TTL_S, in seconds (a script asks for what it needs)'),
+  })
   .strict()
   .meta({ id: 'TokenRequest' });
 
