@@ -24,10 +24,11 @@ import {
   type ConditionState,
   type FieldLike,
 } from '@parkpulse/alarms';
-import { InfluxStore, alarmEventPoint } from '@parkpulse/influx';
+import { MEASUREMENT, alarmEventPoint } from '@parkpulse/influx';
 import type { ParkId, TopicAddress } from '@parkpulse/telemetry';
 import { OperationsError } from '../api/errors.js';
 import { OPERATIONS_CONFIG, type OperationsConfig } from '../config/operations-config.js';
+import { PointsWriter } from '../points/points-writer.service.js';
 import type { AlarmEventRecord, AlarmRecord, CommandStore } from '../store/command-store.js';
 import { COMMAND_STORE } from '../store/store.module.js';
 
@@ -95,19 +96,16 @@ export class AlarmEngine implements OnModuleInit, OnApplicationShutdown {
   private readonly alarms = new Map<string, Live>();
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly listeners = new Set<AlarmListener>();
-  private readonly influx: InfluxStore | undefined;
-  private readonly pendingWrites = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
-  private lastInfluxWarning = 0;
 
   constructor(
     @Inject(OPERATIONS_CONFIG) private readonly config: OperationsConfig,
     @Inject(COMMAND_STORE) private readonly store: CommandStore,
+    private readonly points: PointsWriter,
   ) {
     this.definitions = alarmDefinitions({ delayScale: config.alarms.delayScale });
     this.byAsset = definitionsByAssetType(this.definitions);
     this.byId = new Map(this.definitions.map((d) => [d.id, d]));
-    this.influx = config.influx ? new InfluxStore(config.influx) : undefined;
   }
 
   async onModuleInit(): Promise<void> {
@@ -129,8 +127,6 @@ export class AlarmEngine implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await Promise.all([...this.queues.values()].map((q) => q.catch(() => undefined)));
-    await Promise.all([...this.pendingWrites]);
-    this.influx?.close();
   }
 
   onChange(listener: AlarmListener): () => void {
@@ -416,33 +412,28 @@ export class AlarmEngine implements OnModuleInit, OnApplicationShutdown {
   }
 
   private write(record: AlarmRecord, event: AlarmEventRecord): void {
-    if (!this.influx) return;
-    const point = alarmEventPoint({
-      topic: {
-        park: record.park as ParkId,
-        site: record.site,
-        assetType: record.assetType,
-        deviceId: record.deviceId,
-        channel: 'event',
-      },
-      id: record.id,
-      alarm: record.id.slice(record.deviceId.length + 1),
-      priority: record.priority,
-      action: event.action,
-      state: event.toState,
-      ts: event.at,
-      by: event.by,
-      comment: event.comment,
-      value: event.value,
-    });
-    const write = this.influx.write([point]).catch((error: Error) => {
-      if (Date.now() - this.lastInfluxWarning > 60_000) {
-        this.lastInfluxWarning = Date.now();
-        this.log.warn(`alarm_event not written to InfluxDB: ${error.message}`);
-      }
-    });
-    this.pendingWrites.add(write);
-    void write.finally(() => this.pendingWrites.delete(write));
+    if (!this.points.enabled) return;
+    this.points.write(
+      MEASUREMENT.alarm,
+      alarmEventPoint({
+        topic: {
+          park: record.park as ParkId,
+          site: record.site,
+          assetType: record.assetType,
+          deviceId: record.deviceId,
+          channel: 'event',
+        },
+        id: record.id,
+        alarm: record.id.slice(record.deviceId.length + 1),
+        priority: record.priority,
+        action: event.action,
+        state: event.toState,
+        ts: event.at,
+        by: event.by,
+        comment: event.comment,
+        value: event.value,
+      }),
+    );
   }
 
   // --- reading ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import { MqttLinkService } from '../mqtt/mqtt-link.service.js';
 import type { CommandRecord, CommandStore } from '../store/command-store.js';
 import { COMMAND_STORE } from '../store/store.module.js';
 import { CommandTracker } from './command-tracker.service.js';
-import { OperationsMetrics } from './operations-metrics.service.js';
+import { OperationsMetrics } from '../metrics/operations-metrics.service.js';
 
 /**
  * Moves open commands along, from the database (so a restart loses nothing):

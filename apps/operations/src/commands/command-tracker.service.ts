@@ -4,7 +4,7 @@ import type { CommandParams } from '@parkpulse/telemetry';
 import type { CommandRecord, CommandStore } from '../store/command-store.js';
 import { COMMAND_STORE } from '../store/store.module.js';
 import { CommandRecorder } from './command-recorder.service.js';
-import { OperationsMetrics } from './operations-metrics.service.js';
+import { OperationsMetrics } from '../metrics/operations-metrics.service.js';
 
 export type Applied =
   | { readonly ok: true; readonly command: CommandRecord }

@@ -7,20 +7,14 @@ import { CommandTracker } from './command-tracker.service.js';
 import { CommandsController } from './commands.controller.js';
 import { CommandsService } from './commands.service.js';
 import { InboundRouter } from './inbound-router.service.js';
-import { OperationsMetrics } from './operations-metrics.service.js';
+import { MetricsModule } from '../metrics/metrics.module.js';
+import { PointsModule } from '../points/points.module.js';
 
 /** Commands: the API, their life (tracker, dispatcher), and what devices and the broker answer. */
 @Module({
-  imports: [DevicesModule, MqttModule],
+  imports: [DevicesModule, MqttModule, MetricsModule, PointsModule],
   controllers: [CommandsController],
-  providers: [
-    CommandsService,
-    CommandTracker,
-    CommandDispatcher,
-    CommandRecorder,
-    InboundRouter,
-    OperationsMetrics,
-  ],
-  exports: [OperationsMetrics, MqttModule],
+  providers: [CommandsService, CommandTracker, CommandDispatcher, CommandRecorder, InboundRouter],
+  exports: [MqttModule],
 })
 export class CommandsModule {}

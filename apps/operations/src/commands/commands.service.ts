@@ -10,7 +10,7 @@ import type { CommandRecord, CommandStore } from '../store/command-store.js';
 import { COMMAND_STORE } from '../store/store.module.js';
 import { CommandDispatcher } from './command-dispatcher.service.js';
 import { CommandTracker } from './command-tracker.service.js';
-import { OperationsMetrics } from './operations-metrics.service.js';
+import { OperationsMetrics } from '../metrics/operations-metrics.service.js';
 
 export interface CommandRequest {
   readonly name: string;

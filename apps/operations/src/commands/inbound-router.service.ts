@@ -13,7 +13,7 @@ import { MqttLinkService } from '../mqtt/mqtt-link.service.js';
 import type { CommandStore } from '../store/command-store.js';
 import { COMMAND_STORE } from '../store/store.module.js';
 import { CommandTracker } from './command-tracker.service.js';
-import { OperationsMetrics } from './operations-metrics.service.js';
+import { OperationsMetrics } from '../metrics/operations-metrics.service.js';
 
 /**
  * What arrives over MQTT: statuses (presence), the devices' `cmd_result`s and the broker's

@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
-import { OperationsMetrics } from '../commands/operations-metrics.service.js';
+import { OperationsMetrics } from '../metrics/operations-metrics.service.js';
 import { MqttLinkService } from '../mqtt/mqtt-link.service.js';
 
 interface RawResponse {

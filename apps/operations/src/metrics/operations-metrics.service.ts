@@ -39,7 +39,8 @@ export class OperationsMetrics {
   });
   readonly influxFailed = new Counter({
     name: 'parkpulse_operations_influx_write_failed_total',
-    help: 'device_command points InfluxDB did not take (the database record is unaffected)',
+    help: 'device_command and alarm_event points InfluxDB did not take, by measurement (the database record is unaffected)',
+    labelNames: ['measurement'],
     registers: [this.registry],
   });
 
