@@ -37,3 +37,32 @@ describe('createEmitter (no stack overflow when a backlog drains)', () => {
     expect(mq.current).toBe(0);
   });
 });
+
+describe('createEmitter (order kept when a drain is deferred)', () => {
+  /**
+   * Aedes drops a delivery whose broker counter is not above the last one that client got
+   * (`dedupe` in aedes/lib/client.js): a message that overtakes an earlier one makes the earlier
+   * one vanish for every subscriber of both. So a deferred start must not be overtaken.
+   */
+  it('starts every message in the order it was emitted, across a deferred start', async () => {
+    const mq = createEmitter();
+    const stalled: (() => void)[] = [];
+    const seen: number[] = [];
+    mq.on('parks/stalled', (_m, done) => stalled.push(done));
+    mq.on('parks/seen', (m, done) => {
+      seen.push(m['n'] as number);
+      done();
+    });
+    for (let i = 0; i < 100; i++) mq.emit({ topic: 'parks/stalled' }); // every slot taken
+    // Behind them, messages whose deliveries complete at once (so a drain nests), some read by
+    // nobody: far more than the nesting bound.
+    let n = 0;
+    for (let i = 0; i < 2_000; i++)
+      mq.emit(i % 3 === 0 ? { topic: 'nobody/listens' } : { topic: 'parks/seen', n: n++ });
+    // The stalled deliveries complete one by one: each frees a slot and starts a drain.
+    while (stalled.length > 0) stalled.shift()!();
+    for (let i = 0; i < 5; i++) mq.emit({ topic: 'parks/seen', n: n++ });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen).toEqual(Array.from({ length: n }, (_, i) => i));
+  });
+});

@@ -45,8 +45,13 @@ export const MAX_NESTED_DELIVERIES = 64;
 
 interface DeliveryInternals {
   current: number;
+  /** Whether a delivery is under way (mqemitter warns of a leak on an emit when not). */
+  _doing: boolean;
   _do: (this: DeliveryInternals, message: unknown, callback: unknown) => unknown;
 }
+
+/** Deferred starts run at most this many per event-loop turn, so I/O is read between them. */
+const DEFERRED_PER_TURN = 1_024;
 
 /**
  * mqemitter takes the next message from its backlog inside the callback of the one that just
@@ -55,6 +60,11 @@ interface DeliveryInternals {
  * for `RangeError: Maximum call stack size exceeded`, which killed the broker (publishers
  * flooding a topic nobody reads). Past {@link MAX_NESTED_DELIVERIES} nested starts, the next one
  * is deferred to a fresh stack; its concurrency slot stays taken meanwhile.
+ *
+ * Deferred starts keep their order, and while any waits every later start queues behind it:
+ * Aedes drops a delivery whose broker counter is not above the last one its client got
+ * (`dedupe` in aedes/lib/client.js), so a message overtaking an earlier one would make the earlier
+ * one vanish, silently, for every subscriber of both.
  */
 export function withBoundedRecursion<T extends mqemitter.MQEmitter>(mq: T): T {
   const internals = mq as unknown as DeliveryInternals;
@@ -62,21 +72,38 @@ export function withBoundedRecursion<T extends mqemitter.MQEmitter>(mq: T): T {
   if (typeof start !== 'function')
     throw new Error('mqemitter internals changed: update withBoundedRecursion() for this version');
   let depth = 0;
-  internals._do = function (this: DeliveryInternals, message: unknown, callback: unknown) {
-    if (depth >= MAX_NESTED_DELIVERIES) {
-      this.current++;
-      setImmediate(() => {
-        this.current--;
-        start.call(this, message, callback);
-      });
-      return this;
-    }
+  const deferred = new Denque<readonly [unknown, unknown]>();
+  let scheduled = false;
+  const run = (message: unknown, callback: unknown) => {
     depth++;
     try {
-      return start.call(this, message, callback);
+      return start.call(internals, message, callback);
     } finally {
       depth--;
     }
+  };
+  const drain = () => {
+    // Starts made meanwhile (by the deliveries started here) queue behind: no recursion.
+    for (let i = 0; i < DEFERRED_PER_TURN && deferred.length > 0; i++) {
+      const [message, callback] = deferred.shift()!;
+      internals.current--;
+      run(message, callback);
+    }
+    if (deferred.length > 0) setImmediate(drain);
+    else scheduled = false;
+  };
+  internals._do = function (this: DeliveryInternals, message: unknown, callback: unknown) {
+    if (scheduled || depth >= MAX_NESTED_DELIVERIES) {
+      this.current++; // its slot stays taken while it waits
+      this._doing = true;
+      deferred.push([message, callback]);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(drain);
+      }
+      return this;
+    }
+    return run(message, callback);
   };
   return mq;
 }
