@@ -58,8 +58,9 @@ const DEFERRED_PER_TURN = 1_024;
  * completed. A message that matches no subscription completes at once, synchronously, so a
  * backlog of them is drained by recursion, one stack frame chain per message: 2,500 were enough
  * for `RangeError: Maximum call stack size exceeded`, which killed the broker (publishers
- * flooding a topic nobody reads). Past {@link MAX_NESTED_DELIVERIES} nested starts, the next one
- * is deferred to a fresh stack; its concurrency slot stays taken meanwhile.
+ * flooding a topic nobody reads; upstream: mcollina/mqemitter#204, open). Past
+ * {@link MAX_NESTED_DELIVERIES} nested starts, the next one is deferred to a fresh stack; its
+ * concurrency slot stays taken meanwhile.
  *
  * Deferred starts keep their order, and while any waits every later start queues behind it:
  * Aedes drops a delivery whose broker counter is not above the last one its client got
