@@ -31,8 +31,11 @@ export class BenchClient {
     } = deviceCredentials(clientId),
   ) {}
 
-  /** Connects (clean session) and resolves on CONNACK 0. */
-  async connect(onAck?: (latencyMs: number) => void): Promise<void> {
+  /** Connects (clean session, with `will` if given) and resolves on CONNACK 0. */
+  async connect(
+    onAck?: (latencyMs: number) => void,
+    will?: { readonly topic: string; readonly payload: Buffer; readonly qos: 0 | 1 },
+  ): Promise<void> {
     this.onAck = onAck;
     const socket = connect({ host: this.host, port: this.port });
     socket.setNoDelay(true);
@@ -70,6 +73,7 @@ export class BenchClient {
             username: this.credentials.username,
             password: Buffer.from(this.credentials.password),
             keepalive: KEEPALIVE_S,
+            ...(will ? { will: { ...will, retain: false } } : {}),
           }),
         ),
       );
@@ -107,7 +111,7 @@ export class BenchClient {
   }
 
   /** Publishes at QoS 1 (or 0); returns false when the socket's buffer is full (back off). */
-  publish(topic: string, payload: string, qos: 0 | 1 = 1): boolean {
+  publish(topic: string, payload: string | Buffer, qos: 0 | 1 = 1): boolean {
     const socket = this.socket;
     if (!socket) throw new Error('not connected');
     if (qos === 0)

@@ -9,6 +9,7 @@ import { idleConnections } from './idle.js';
 import { influxCeiling } from './influx-ceiling.js';
 import { latencyRun, pipelineRun, type PipelineRun } from './pipeline.js';
 import { relayBenchmark } from './relay.js';
+import { METRICS_PER_MESSAGE, sparkplugRun, type SparkplugRun } from './sparkplug.js';
 
 /**
  * `npm run bench`: the end-to-end pipeline (broker, ingestion, a fresh influxd) under load, side by
@@ -26,6 +27,7 @@ const SECTIONS = [
   'puback',
   'idle',
   'flood',
+  'sparkplug',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -39,6 +41,10 @@ const { values } = parseArgs({
     window: { type: 'string', default: '20' },
     connections: { type: 'string', default: '10000' },
     profile: { type: 'string' },
+    'sp-rate': { type: 'string', default: '10000' },
+    'sp-nodes': { type: 'string', default: '50' },
+    'sp-devices': { type: 'string', default: '4' },
+    'sp-window': { type: 'string', default: '80' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -51,7 +57,10 @@ if (values.help) {
   --duration 30           seconds per pipeline run (default 30; quick 10)
   --devices 200           publishing devices   --window 20   in-flight QoS-1 messages per device
   --connections 10000     idle connections for the broker memory figure
-  --profile <dir>         write --cpu-prof profiles of the broker and the ingestion there`);
+  --profile <dir>         write --cpu-prof profiles of the broker and the ingestion there
+  --sp-rate 10000         sparkplug: the paced DDATA msg/s (then flat-out), the JSON run beside it
+  --sp-nodes 50 --sp-devices 4 --sp-window 80
+                          sparkplug: edge nodes, devices per node, in-flight messages per node`);
   process.exit(0);
 }
 
@@ -288,6 +297,76 @@ if (only.has('flood')) {
       fmt(r.brokerCpuS, 1),
       fmt(r.brokerPeakRssMB),
     ]),
+  );
+}
+
+if (only.has('sparkplug')) {
+  const nodes = Number(values['sp-nodes']);
+  const perNode = Number(values['sp-devices']);
+  const spWindow = Number(values['sp-window']);
+  const spRate = Number(values['sp-rate']);
+  const rows: { sparkplug: SparkplugRun; json: PipelineRun }[] = [];
+  for (const rate of [spRate, 0]) {
+    const name = rate > 0 ? `${rate / 1000}k` : 'flat-out';
+    const sparkplug = await sparkplugRun(
+      ROOT,
+      `sp-${name}`,
+      { rate, durationMs, nodes, devicesPerNode: perNode, window: spWindow },
+      env,
+    );
+    // The same devices, the same metrics per message, at the same offered rate (or flat-out).
+    const json = await pipelineRun(
+      ROOT,
+      `json-${name}`,
+      { rate, durationMs, devices: nodes * perNode, window },
+      env,
+    );
+    rows.push({ sparkplug, json });
+  }
+  results['sparkplug'] = rows;
+  log(
+    `Sparkplug B end to end: ${nodes} edge nodes × ${perNode} devices (NBIRTH with bdSeq, DBIRTH with aliases, DDATA by alias, QoS 1, ${METRICS_PER_MESSAGE} metrics), beside JSON from ${nodes * perNode} devices`,
+  );
+  const row = (kind: string, r: SparkplugRun | PipelineRun) => {
+    const sp = 'seqGaps' in r ? r : undefined;
+    const load = sp ?? (r as PipelineRun).load;
+    return [
+      `${kind} ${load.offeredRate > 0 ? fmt(load.offeredRate) : 'flat-out'}`,
+      fmt(load.sentPerS),
+      fmt(r.storedPerS),
+      fmt(r.storedPerS * METRICS_PER_MESSAGE),
+      fmt(r.lost),
+      fmt(r.drainS, 1),
+      fmt(load.pubackMs.p50, 1),
+      fmt(load.pubackMs.p99, 1),
+      fmt(r.broker.cpuSPer100k, 1),
+      fmt(r.ingestion.cpuSPer100k, 1),
+      fmt(r.influxd.cpuSPer100k, 1),
+      fmt(r.loadgen.cpuSPer100k, 1),
+      fmt(r.broker.peakRssMB),
+      fmt(r.ingestion.peakRssMB),
+      sp ? `${sp.seqGaps}/${sp.rejects}/${sp.rebirthRequests}` : '—',
+    ];
+  };
+  table(
+    [
+      'run',
+      'sent msg/s',
+      'stored msg/s',
+      'metrics/s',
+      'lost',
+      'drain s',
+      'PUBACK p50 ms',
+      'p99 ms',
+      'broker cpu-s/100k',
+      'ingest cpu-s/100k',
+      'influxd cpu-s/100k',
+      'loadgen cpu-s/100k',
+      'broker MB',
+      'ingest MB',
+      'gaps/rejects/rebirths',
+    ],
+    rows.flatMap((r) => [row('sparkplug', r.sparkplug), row('json', r.json)]),
   );
 }
 

@@ -4,7 +4,8 @@ import type { Point } from '@influxdata/influxdb-client';
 import { SparkplugHost, type SparkplugMapping } from '@parkpulse/sparkplug';
 import { decodeSparkplugPayload } from '@parkpulse/telemetry';
 import { describe, expect, it } from 'vitest';
-import { statusPoint, telemetryPoints } from './mapping.js';
+import { toLineProtocol } from './lines.js';
+import { statusPoint, telemetryLines, telemetryPoints } from './mapping.js';
 
 /**
  * Golden cases for Sparkplug B through the host application: each folder of
@@ -48,7 +49,11 @@ function render(dir: string): string {
     const o = host.handle({ topic, payload, receivedAt: RECEIVED + (i + 1) * 1000 });
     out.push(`# ${n} ${topic.replace(/\n/g, '\\n')}`);
     for (const m of o.telemetry) {
-      out.push(...telemetryPoints(m).map(lp));
+      const lines = telemetryPoints(m).map(lp);
+      // The ingestion writes Sparkplug telemetry with telemetryLines: the same bytes as the points.
+      expect(telemetryLines(m)).toEqual(toLineProtocol(telemetryPoints(m)));
+      expect(telemetryLines(m)).toEqual(lines);
+      out.push(...lines);
       out.push(
         ...m.dropped.map((d) => `# dropped ${JSON.stringify(d.metric)}: ${d.reason}: ${d.detail}`),
       );

@@ -346,6 +346,56 @@ describe('SparkplugHost: sessions', () => {
     expect(again.telemetry[0]?.samples).toEqual(first.telemetry[0]?.samples);
   });
 
+  it('an NBIRTH redelivered after the restart, after DATA of its session: kept as the session, at its own ledger seq', () => {
+    const before = born();
+    before.handle({
+      topic: topicOf('DDATA', 'cnc-1'),
+      payload: ddataCnc(2, T0 + 1, 7),
+      receivedAt: T0 + 1,
+    });
+    const after = host();
+    after.restore(JSON.parse(JSON.stringify(before.snapshot())) as SparkplugHostSnapshot);
+    // QoS 1: the broker sends the NBIRTH again, the previous process not having acknowledged it.
+    const again = after.handle({
+      topic: topicOf('NBIRTH'),
+      payload: nbirth(0, 3),
+      receivedAt: T0 + 2,
+    });
+    expect(again.rejects).toEqual([]);
+    expect(again.notes.map((n) => n.note)).toEqual(['nbirth_repeated']);
+    expect(again.ledger.map((l) => l.seq)).toEqual([0]);
+    expect(fields(again)).toEqual([{ line_good_count: 100, line_power_kw: 41.2 }]);
+    expect(again.publishes).toEqual([]);
+    // The DBIRTH's aliases are still the session's, and seq goes on without a gap.
+    const next = after.handle({
+      topic: topicOf('DDATA', 'cnc-1'),
+      payload: ddataCnc(3, T0 + 3, 12001),
+      receivedAt: T0 + 3,
+    });
+    expect(next.rejects).toEqual([]);
+    expect(next.notes).toEqual([]);
+    expect(fields(next)).toEqual([{ spindle_rpm: 12001 }]);
+    expect(next.ledger.map((l) => l.seq)).toEqual([3]);
+  });
+
+  it('an NBIRTH with the session’s bdSeq but a new timestamp is a new session', () => {
+    const h = born();
+    h.handle({ topic: topicOf('DDATA', 'cnc-1'), payload: ddataCnc(2, T0 + 1, 7), receivedAt: T0 });
+    const fresh = h.handle({
+      topic: topicOf('NBIRTH'),
+      payload: nbirth(0, 3, T0 + 10),
+      receivedAt: T0 + 10,
+    });
+    expect(fresh.notes).toEqual([]);
+    expect(fresh.ledger.map((l) => l.seq)).toEqual([3]);
+    const data = h.handle({
+      topic: topicOf('DDATA', 'cnc-1'),
+      payload: ddataCnc(1, T0 + 11, 1),
+      receivedAt: T0 + 11,
+    });
+    expect(data.rejects.map((r) => r.reason)).toEqual(['sparkplug_no_birth']);
+  });
+
   it('a restored snapshot reads DATA of a session born before it, at the ledger seq it was at', () => {
     const before = born();
     before.handle({

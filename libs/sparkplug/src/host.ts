@@ -48,6 +48,11 @@ export const SPARKPLUG_NOTES = [
   'seq_repeated',
   /** A message that must carry a seq carries none. */
   'seq_missing',
+  /**
+   * The current session's NBIRTH again (same bdSeq and timestamp: a QoS-1 redelivery, e.g. after
+   * a restart of the ingestion): stored again at its ledger seq, the session kept as it is.
+   */
+  'nbirth_repeated',
   /** An NBIRTH without the `bdSeq` metric: its NDEATH is then accepted whatever it carries. */
   'bdseq_missing',
   /** An NDEATH whose bdSeq is not the current session's: a stale will, ignored. */
@@ -122,6 +127,10 @@ interface AliasEntry {
 interface Session {
   /** bdSeq of the NBIRTH; undefined when the NBIRTH carried none. */
   readonly bdSeq: number | undefined;
+  /** The NBIRTH's payload timestamp, to know it again when it is redelivered. */
+  readonly birthTs: number | undefined;
+  /** The NBIRTH's unwrapped seq counter (its ledger seq); undefined when it carried no seq. */
+  readonly birthCounter: number | undefined;
   readonly aliases: Map<number, AliasEntry>;
   /** Per Sparkplug device id (`''` for the node): metric name → datatype from its BIRTH. */
   readonly births: Map<string, Map<string, number>>;
@@ -152,6 +161,8 @@ export interface SparkplugHostSnapshot {
     readonly key: string;
     readonly session?: {
       readonly bdSeq?: number;
+      readonly birthTs?: number;
+      readonly birthCounter?: number;
       readonly aliases: readonly [number, string | null, string, number][];
       readonly births: readonly [string, readonly [string, number][]][];
     };
@@ -276,6 +287,10 @@ export class SparkplugHost {
           ? {
               session: {
                 ...(n.session.bdSeq !== undefined ? { bdSeq: n.session.bdSeq } : {}),
+                ...(n.session.birthTs !== undefined ? { birthTs: n.session.birthTs } : {}),
+                ...(n.session.birthCounter !== undefined
+                  ? { birthCounter: n.session.birthCounter }
+                  : {}),
                 aliases: [...n.session.aliases].map(
                   ([alias, e]) => [alias, e.device ?? null, e.name, e.datatype] as const,
                 ),
@@ -301,6 +316,8 @@ export class SparkplugHost {
     for (const n of snapshot.nodes) {
       const session: Session | undefined = n.session && {
         bdSeq: n.session.bdSeq,
+        birthTs: n.session.birthTs,
+        birthCounter: n.session.birthCounter,
         aliases: new Map(
           n.session.aliases.map(([alias, device, name, datatype]) => [
             alias,
@@ -386,12 +403,29 @@ export class SparkplugHost {
     now: number,
     out: Outcome,
   ): SparkplugOutcome {
-    // A new session: aliases, births and seq start over [tck-id-payloads-nbirth-seq].
     const bdSeqMetric = payload.metrics.find((m) => m.name === 'bdSeq');
     const bdSeq = bdSeqMetric ? integerOf(bdSeqMetric) : undefined;
     if (bdSeq === undefined) out.note('bdseq_missing', `${t.group}/${t.node}`);
-    const session: Session = { bdSeq, aliases: new Map(), births: new Map() };
-    state.session = session;
+    const current = state.session;
+    if (
+      current &&
+      bdSeq !== undefined &&
+      current.bdSeq === bdSeq &&
+      payload.timestamp !== undefined &&
+      current.birthTs === payload.timestamp
+    ) {
+      // The NBIRTH this session began with, again (QoS-1 redelivery: the previous process may
+      // not have stored it). A new session carries a new timestamp, even with Tahu's bdSeq 0 on
+      // every connect. Starting over would drop the DBIRTHs' aliases and bump the ledger's seq
+      // counter past DATA handled since; instead it is stored again at its own ledger seq.
+      out.note('nbirth_repeated', `${t.group}/${t.node}: bdSeq ${bdSeq}`);
+      if (current.birthCounter !== undefined)
+        out.ledger({ topic: mapped.topic, seq: current.birthCounter, ts: payload.timestamp });
+      out.status({ topic: mapped.topic, online: true, ts: now });
+      const named = this.declare(current, NODE_KEY, payload.metrics, out);
+      return this.store(mapped, payload, named, now, out);
+    }
+    // A new session: aliases, births and seq start over [tck-id-payloads-nbirth-seq].
     state.missing.clear();
     state.reorderDeadline = undefined;
     if (payload.seq === undefined) {
@@ -401,6 +435,14 @@ export class SparkplugHost {
       state.counter += 1;
       out.ledger({ topic: mapped.topic, seq: state.counter, ts: payload.timestamp ?? now });
     }
+    const session: Session = {
+      bdSeq,
+      birthTs: payload.timestamp,
+      birthCounter: payload.seq === undefined ? undefined : state.counter,
+      aliases: new Map(),
+      births: new Map(),
+    };
+    state.session = session;
     out.status({ topic: mapped.topic, online: true, ts: now });
     const named = this.declare(session, NODE_KEY, payload.metrics, out);
     return this.store(mapped, payload, named, now, out);

@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import type { Point } from '@influxdata/influxdb-client';
 import { parseRegistry } from '@parkpulse/access';
-import { rejectPoint, statusPoint, telemetryPoints, uniqueNowMs } from '@parkpulse/influx';
+import { rejectPoint, statusPoint, telemetryLines, uniqueNowMs } from '@parkpulse/influx';
 import {
   SparkplugHost,
   type HostStateMessages,
@@ -153,9 +153,11 @@ export class SparkplugIngest implements OnModuleInit, OnApplicationShutdown {
     const first = out.rejects[0];
     if (first) return this.deadLetter(message, out, first.reason, first.detail);
 
-    const points: Point[] = [];
+    // Telemetry as line protocol directly, as the JSON path writes it (the same bytes as the
+    // points would give: pinned by the Sparkplug golden cases).
+    const points: (Point | string)[] = [];
     for (const t of out.telemetry) {
-      points.push(...telemetryPoints(t));
+      points.push(...telemetryLines(t));
       for (const drop of t.dropped) {
         this.metrics.fieldDropped(drop.reason);
         points.push(
@@ -209,7 +211,7 @@ export class SparkplugIngest implements OnModuleInit, OnApplicationShutdown {
   /** One submission per message: acknowledged once stored, the ledger and host state first. */
   private submit(
     message: InboundMessage,
-    points: Point[],
+    points: (Point | string)[],
     out: SparkplugOutcome,
     afterAck?: () => void,
   ): void {
