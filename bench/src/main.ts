@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { floodBenchmark } from './flood.js';
 import { idleConnections } from './idle.js';
 import { influxCeiling } from './influx-ceiling.js';
+import { outageMemory } from './outage-memory.js';
 import { latencyRun, pipelineRun, type PipelineRun } from './pipeline.js';
 import { relayBenchmark } from './relay.js';
 
@@ -26,6 +27,7 @@ const SECTIONS = [
   'puback',
   'idle',
   'flood',
+  'outage-memory',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -51,7 +53,9 @@ if (values.help) {
   --duration 30           seconds per pipeline run (default 30; quick 10)
   --devices 200           publishing devices   --window 20   in-flight QoS-1 messages per device
   --connections 10000     idle connections for the broker memory figure
-  --profile <dir>         write --cpu-prof profiles of the broker and the ingestion there`);
+  --profile <dir>         write --cpu-prof profiles of the broker and the ingestion there
+                          (outage-memory: the ingestion's heap snapshot 60 s after the replay)
+  outage-memory runs at 2,000 msg/s, or at the first of --rates`);
   process.exit(0);
 }
 
@@ -287,6 +291,38 @@ if (only.has('flood')) {
       fmt(r.shed),
       fmt(r.brokerCpuS, 1),
       fmt(r.brokerPeakRssMB),
+    ]),
+  );
+}
+
+if (only.has('outage-memory')) {
+  const run = await outageMemory(ROOT, {
+    rate: values.rates ? rates[0]! : 2000,
+    ...(values.profile ? { heapSnapshotDir: resolve(values.profile) } : {}),
+    steadyS: quick ? 10 : 20,
+    outageS: quick ? 10 : 30,
+    afterS: quick ? 20 : 60,
+    devices,
+  });
+  results['outageMemory'] = run;
+  log(
+    `Ingestion memory through a ${run.outageS} s InfluxDB outage at ${fmt(run.rate)} msg/s (${fmt(run.spooled)} points spooled, replayed in ${fmt(run.replayS, 1)} s)`,
+  );
+  table(
+    ['moment', 't s', 'RSS MiB', 'heap used MiB', 'heap total MiB', 'external MiB'],
+    (
+      [
+        ['before', run.before],
+        ['peak', run.peak],
+        ['60 s after replay', run.after],
+      ] as const
+    ).map(([label, s]) => [
+      label,
+      fmt(s.t),
+      fmt(s.rssMB),
+      fmt(s.heapUsedMB),
+      fmt(s.heapTotalMB),
+      fmt(s.externalMB),
     ]),
   );
 }
