@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { floodBenchmark } from './flood.js';
 import { idleConnections } from './idle.js';
 import { influxCeiling } from './influx-ceiling.js';
+import { outageMemory } from './outage-memory.js';
 import { latencyRun, pipelineRun, type PipelineRun } from './pipeline.js';
 import { relayBenchmark } from './relay.js';
 import { METRICS_PER_MESSAGE, sparkplugRun, type SparkplugRun } from './sparkplug.js';
@@ -28,6 +29,7 @@ const SECTIONS = [
   'idle',
   'flood',
   'sparkplug',
+  'outage-memory',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -58,9 +60,11 @@ if (values.help) {
   --devices 200           publishing devices   --window 20   in-flight QoS-1 messages per device
   --connections 10000     idle connections for the broker memory figure
   --profile <dir>         write --cpu-prof profiles of the broker and the ingestion there
+                          (outage-memory: the ingestion's heap snapshot 60 s after the replay)
   --sp-rate 10000         sparkplug: the paced DDATA msg/s (then flat-out), the JSON run beside it
   --sp-nodes 50 --sp-devices 4 --sp-window 80
-                          sparkplug: edge nodes, devices per node, in-flight messages per node`);
+                          sparkplug: edge nodes, devices per node, in-flight messages per node
+  outage-memory runs at 2,000 msg/s, or at the first of --rates`);
   process.exit(0);
 }
 
@@ -367,6 +371,38 @@ if (only.has('sparkplug')) {
       'gaps/rejects/rebirths',
     ],
     rows.flatMap((r) => [row('sparkplug', r.sparkplug), row('json', r.json)]),
+  );
+}
+
+if (only.has('outage-memory')) {
+  const run = await outageMemory(ROOT, {
+    rate: values.rates ? rates[0]! : 2000,
+    ...(values.profile ? { heapSnapshotDir: resolve(values.profile) } : {}),
+    steadyS: quick ? 10 : 20,
+    outageS: quick ? 10 : 30,
+    afterS: quick ? 20 : 60,
+    devices,
+  });
+  results['outageMemory'] = run;
+  log(
+    `Ingestion memory through a ${run.outageS} s InfluxDB outage at ${fmt(run.rate)} msg/s (${fmt(run.spooled)} points spooled, replayed in ${fmt(run.replayS, 1)} s)`,
+  );
+  table(
+    ['moment', 't s', 'RSS MiB', 'heap used MiB', 'heap total MiB', 'external MiB'],
+    (
+      [
+        ['before', run.before],
+        ['peak', run.peak],
+        ['60 s after replay', run.after],
+      ] as const
+    ).map(([label, s]) => [
+      label,
+      fmt(s.t),
+      fmt(s.rssMB),
+      fmt(s.heapUsedMB),
+      fmt(s.heapTotalMB),
+      fmt(s.externalMB),
+    ]),
   );
 }
 
