@@ -210,6 +210,55 @@ export function percentile(sorted: readonly number[], q: number): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** What {@link pace} drives: one publish per call, and whether a device has room in its window. */
+export interface PacedLoad {
+  readonly devices: number;
+  /** Offered msg/s in all; 0: flat-out. */
+  readonly rate: number;
+  readonly durationMs: number;
+  hasRoom(device: number): boolean;
+  publish(device: number): void;
+}
+
+/**
+ * Publishes for `durationMs`: at `rate` msg/s in all (paced in 5 ms slices) or flat-out,
+ * round-robin over the devices that have room in their in-flight window. Returns how many were
+ * published, and when the first and the last were (epoch ms).
+ */
+export async function pace(
+  load: PacedLoad,
+): Promise<{ sent: number; first: number; last: number }> {
+  let sent = 0;
+  let first = 0;
+  let last = 0;
+  const started = performance.now();
+  const end = started + load.durationMs;
+  let cursor = 0;
+  while (performance.now() < end) {
+    const elapsed = performance.now() - started;
+    const due = load.rate > 0 ? Math.floor((elapsed / 1000) * load.rate) : Number.POSITIVE_INFINITY;
+    let budget = Math.min(due - sent, 20_000);
+    let blocked = 0;
+    while (budget > 0 && blocked < load.devices) {
+      const i = cursor;
+      cursor = (cursor + 1) % load.devices;
+      if (!load.hasRoom(i)) {
+        blocked++;
+        continue;
+      }
+      blocked = 0;
+      const now = Date.now();
+      load.publish(i);
+      sent++;
+      if (first === 0) first = now;
+      last = now;
+      budget--;
+    }
+    await sleep(load.rate > 0 ? 5 : 1);
+  }
+  return { sent, first, last };
+}
+
 /**
  * Runs the load: `devices` connections publish 6-field QoS-1 telemetry at `rate` msg/s in all
  * (paced in 5 ms slices) or flat-out, for `durationMs`, then wait for the PUBACKs.
@@ -228,41 +277,18 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const topics = clients.map((_, i) => benchTopic(o.prefix, i));
   const seq = new Array<number>(o.devices).fill(0);
   const lastTs = new Array<number>(o.devices).fill(0);
-  let sent = 0;
-  let first = 0;
-  let last = 0;
-  const publishOne = (i: number): void => {
-    const now = Date.now();
-    const ts = Math.max(now, (lastTs[i] ?? 0) + 1);
-    lastTs[i] = ts;
-    const n = (seq[i] = (seq[i] ?? 0) + 1);
-    clients[i]!.publish(topics[i]!, benchPayload(ts, n));
-    sent++;
-    if (first === 0) first = now;
-    last = now;
-  };
-  const started = performance.now();
-  const end = started + o.durationMs;
-  let cursor = 0;
-  while (performance.now() < end) {
-    const elapsed = performance.now() - started;
-    const due = o.rate > 0 ? Math.floor((elapsed / 1000) * o.rate) : Number.POSITIVE_INFINITY;
-    let budget = Math.min(due - sent, 20_000);
-    let blocked = 0;
-    // round-robin over devices with room in their window
-    while (budget > 0 && blocked < o.devices) {
-      const i = cursor;
-      cursor = (cursor + 1) % o.devices;
-      if (clients[i]!.inflight >= o.window) {
-        blocked++;
-        continue;
-      }
-      blocked = 0;
-      publishOne(i);
-      budget--;
-    }
-    await sleep(o.rate > 0 ? 5 : 1);
-  }
+  const { sent, first, last } = await pace({
+    devices: o.devices,
+    rate: o.rate,
+    durationMs: o.durationMs,
+    hasRoom: (i) => clients[i]!.inflight < o.window,
+    publish: (i) => {
+      const ts = Math.max(Date.now(), (lastTs[i] ?? 0) + 1);
+      lastTs[i] = ts;
+      const n = (seq[i] = (seq[i] ?? 0) + 1);
+      clients[i]!.publish(topics[i]!, benchPayload(ts, n));
+    },
+  });
   const drainUntil = performance.now() + (o.drainMs ?? 60_000);
   while (clients.some((c) => c.inflight > 0) && performance.now() < drainUntil) await sleep(20);
   const acked = clients.reduce((n, c) => n + c.acked, 0);

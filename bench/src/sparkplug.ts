@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { devRegistryFile, metricValue as metric, waitFor } from '@parkpulse/dev-services';
 import { encodeSparkplugPayload, SPARKPLUG_DATATYPES as D } from '@parkpulse/telemetry';
-import { BenchClient, percentile } from './loadgen.js';
+import { BenchClient, pace, percentile } from './loadgen.js';
 import { startPipeline, type PipelineEnv } from './pipeline.js';
 import { ProcessMeter } from './procstat.js';
 
@@ -227,55 +227,33 @@ export async function sparkplugRun(
     const ddataTopics = Array.from({ length: devices }, (_, i) =>
       topic('DDATA', Math.floor(i / o.devicesPerNode), i % o.devicesPerNode),
     );
-    let sent = 0;
-    let first = 0;
-    let last = 0;
-    const publishOne = (i: number): void => {
-      const n = Math.floor(i / o.devicesPerNode);
-      const j = i % o.devicesPerNode;
-      const now = Date.now();
-      const ts = Math.max(now, lastTs[i]! + 1);
-      lastTs[i] = ts;
-      const v = values((dseq[i] = dseq[i]! + 1));
-      clients[n]!.publish(
-        ddataTopics[i]!,
-        encodeSparkplugPayload({
-          timestamp: ts,
-          seq: nextSeq(n),
-          metrics: METRICS.map((m, k) => ({
-            alias: aliasOf(j, k),
-            datatype: m.datatype,
-            value: v[k]!,
+    const { sent, first, last } = await pace({
+      devices,
+      rate: o.rate,
+      durationMs: o.durationMs,
+      // An edge node's devices share its connection and its window.
+      hasRoom: (i) => clients[Math.floor(i / o.devicesPerNode)]!.inflight < o.window,
+      publish: (i) => {
+        const n = Math.floor(i / o.devicesPerNode);
+        const j = i % o.devicesPerNode;
+        const ts = Math.max(Date.now(), lastTs[i]! + 1);
+        lastTs[i] = ts;
+        const v = values((dseq[i] = dseq[i]! + 1));
+        clients[n]!.publish(
+          ddataTopics[i]!,
+          encodeSparkplugPayload({
             timestamp: ts,
-          })),
-        }),
-      );
-      sent++;
-      if (first === 0) first = now;
-      last = now;
-    };
-    const started = performance.now();
-    const end = started + o.durationMs;
-    let cursor = 0;
-    while (performance.now() < end) {
-      const elapsed = performance.now() - started;
-      const due = o.rate > 0 ? Math.floor((elapsed / 1000) * o.rate) : Number.POSITIVE_INFINITY;
-      let budget = Math.min(due - sent, 20_000);
-      let blocked = 0;
-      // Round-robin over the devices whose edge node has room in its window.
-      while (budget > 0 && blocked < devices) {
-        const i = cursor;
-        cursor = (cursor + 1) % devices;
-        if (clients[Math.floor(i / o.devicesPerNode)]!.inflight >= o.window) {
-          blocked++;
-          continue;
-        }
-        blocked = 0;
-        publishOne(i);
-        budget--;
-      }
-      await sleep(o.rate > 0 ? 5 : 1);
-    }
+            seq: nextSeq(n),
+            metrics: METRICS.map((m, k) => ({
+              alias: aliasOf(j, k),
+              datatype: m.datatype,
+              value: v[k]!,
+              timestamp: ts,
+            })),
+          }),
+        );
+      },
+    });
     const drainUntil = performance.now() + 60_000;
     while (clients.some((c) => c.inflight > 0) && performance.now() < drainUntil) await sleep(20);
     const acked = clients.reduce((a, c) => a + c.acked, 0) - births;
