@@ -119,7 +119,7 @@ describe('broker on Redis: sessions, retained messages and cross-node routing su
       device.end(true);
       const operator = await connected(
         platform.mqttUrl,
-        serviceCredentials('parkpulse-operator', signal.toLowerCase()),
+        serviceCredentials('parkpulse-operations', signal.toLowerCase()),
       );
       for (let i = 1; i <= 5; i++)
         await operator.publishAsync(cmdTopic, JSON.stringify({ id: `c${i}` }), { qos: 1 });

@@ -34,6 +34,7 @@ services:
   - { id: parkpulse-ingestion, role: ingestion, secretEnv: PARKPULSE_INGESTION_SECRET }
   - { id: parkpulse-observer, role: observer, secretEnv: PARKPULSE_OBSERVER_SECRET }
   - { id: parkpulse-operator, role: operator, secretEnv: PARKPULSE_OPERATOR_SECRET }
+  - { id: parkpulse-operations, role: operations, secretEnv: PARKPULSE_OPERATIONS_SECRET }
 `,
   );
   return file;
@@ -233,14 +234,35 @@ describe('authentication and authorisation: real broker, registry, ingestion and
     await b.publishAsync(`${SITE}/cnc-004/telemetry`, '{"metrics":{"spindle_rpm":3}}', {
       qos: 1,
     });
+    // Only the operations service publishes commands (validated against the catalogue, audited).
+    const operations = await connect({
+      ...serviceCredentials('parkpulse-operations', 'security'),
+      reconnectPeriod: 0,
+    });
+    await operations.publishAsync(`${SITE}/cnc-004/cmd`, '{"cmd":"stop"}', { qos: 1 });
+    await operations.publishAsync(`${SITE}/cnc-003/cmd`, '{"cmd":"start"}', { qos: 1 });
+    await expect.poll(() => received).toEqual([`${SITE}/cnc-003/cmd`]);
+    expect(await metricValue(brokerHttp, 'parkpulse_broker_subscribe_refused_total')).toBe(4);
+  });
+
+  it("a person's MQTT account (role operator) watches but cannot publish a command", async () => {
+    const target = await connect(device('cnc-006'));
+    const received: string[] = [];
+    target.on('message', (topic) => received.push(topic));
+    await target.subscribeAsync(`${SITE}/cnc-006/cmd`, { qos: 1 });
+    const refusedBefore = await metricValue(brokerHttp, 'parkpulse_broker_publish_refused_total');
     const operator = await connect({
       ...serviceCredentials('parkpulse-operator', 'security'),
       reconnectPeriod: 0,
     });
-    await operator.publishAsync(`${SITE}/cnc-004/cmd`, '{"cmd":"stop"}', { qos: 1 });
-    await operator.publishAsync(`${SITE}/cnc-003/cmd`, '{"cmd":"start"}', { qos: 1 });
-    await expect.poll(() => received).toEqual([`${SITE}/cnc-003/cmd`]);
-    expect(await metricValue(brokerHttp, 'parkpulse_broker_subscribe_refused_total')).toBe(4);
+    expect((await operator.subscribeAsync(`${SITE}/+/telemetry`, { qos: 1 }))[0]?.qos).toBe(1);
+    await forbiddenPublish(operator, `${SITE}/cnc-006/cmd`);
+    expect(await metricValue(brokerHttp, 'parkpulse_broker_publish_refused_total')).toBe(
+      refusedBefore + 1,
+    );
+    // A command that reached the device would have arrived well within this.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(received).toEqual([]);
   });
 
   it('admits a device added with the admin CLI once the broker reloads its registry (SIGHUP)', async () => {
@@ -292,7 +314,8 @@ describe('authentication and authorisation: real broker, registry, ingestion and
       reconnectPeriod: 0,
     });
     await forbiddenPublish(observer, `${SITE}/cnc-001/cmd`);
-    expect(await metricValue(brokerHttp, 'parkpulse_broker_publish_refused_total')).toBe(6);
+    // Five refused in the device test, one operator command, this one.
+    expect(await metricValue(brokerHttp, 'parkpulse_broker_publish_refused_total')).toBe(7);
   });
 
   it('the refusals reach InfluxDB with the broker figures (platform_broker)', async () => {
@@ -302,7 +325,7 @@ describe('authentication and authorisation: real broker, registry, ingestion and
       );
       return series[0]?.values[0]?.slice(1);
     };
-    await expect.poll(last, { timeout: 10_000 }).toEqual([6, 4]);
+    await expect.poll(last, { timeout: 10_000 }).toEqual([7, 4]);
   });
 });
 

@@ -273,7 +273,7 @@ describe('authorisation', () => {
       expect(access.maySubscribe(cnc, filter), filter).toBe(false);
   });
 
-  it('gives service accounts their role: ingestion dead letters, observer reads, operator commands', async () => {
+  it('gives service accounts their role: ingestion dead letters, observer and operator read', async () => {
     const ing = await identity('parkpulse-ingestion', 'parkpulse-ingestion', 'ingestion-secret');
     const obs = await identity('parkpulse-observer', 'parkpulse-observer', 'observer-secret');
     const ops = await identity('ops', 'ops', 'operator-secret');
@@ -285,8 +285,10 @@ describe('authorisation', () => {
     expect(access.maySubscribe(obs, '$parkpulse/dead-letters/#')).toBe(true);
     expect(access.maySubscribe(obs, '#')).toBe(false);
     expect(access.mayPublish(obs, `${own}/cmd`)).toBe(false);
-    expect(access.mayPublish(ops, `${own}/cmd`)).toBe(true);
+    // Commands go through the operations service (validated, audited), never straight from a person.
+    expect(access.mayPublish(ops, `${own}/cmd`)).toBe(false);
     expect(access.mayPublish(ops, `${own}/telemetry`)).toBe(false);
+    expect(access.maySubscribe(ops, 'parks/science-city/+/cnc_machine/#')).toBe(true);
   });
 
   it('gives the operations service exactly what commands and alarms need', async () => {

@@ -83,8 +83,11 @@ export const ROLE_RIGHTS: Readonly<
       `${SPARKPLUG_NAMESPACE}/#`,
     ],
   },
+  // A person's MQTT account watches like the observer and publishes nothing: commands go
+  // through the operations service, which validates them against the catalogue and records who
+  // sent them — a command published straight on a device's `…/cmd` would bypass both.
   operator: {
-    publish: [`${TOPIC_ROOT}/+/+/+/+/cmd`],
+    publish: [],
     subscribe: [
       `${TOPIC_ROOT}/#`,
       `${DEAD_LETTER_TOPIC_ROOT}/#`,
