@@ -14,7 +14,7 @@ import {
   type TimeRange,
   UID,
 } from '@parkpulse/dashboards';
-import { alarmEventPoint, backfillStatements } from '@parkpulse/influx';
+import { alarmEventPoint, backfillStatements, commandPoint } from '@parkpulse/influx';
 import type { ParkId } from '@parkpulse/telemetry';
 import mqtt from 'mqtt';
 import { backfill, loadScenario, type BackfillResult, type SimMessage } from '@parkpulse/park-sim';
@@ -152,6 +152,20 @@ describe('dashboards: every panel and variable against the science-city-demo and
           priority: 'medium',
           value: true,
           ...e,
+        }),
+      ),
+    );
+    // A command the operations service sent that device, every state it went through.
+    await platform.store.write(
+      ['queued', 'sent', 'delivered', 'accepted', 'done'].map((status, i) =>
+        commandPoint({
+          topic: { ...topic, channel: 'cmd' as const },
+          id: 'dashboard-cmd-1',
+          name: 'set_setpoint',
+          status,
+          source: 'operations',
+          ts: raisedAt + 30_000 + i * 500,
+          by: 'olga',
         }),
       ),
     );

@@ -133,6 +133,20 @@ export function deviceDetail() {
       }),
       24,
       6,
+    )
+    .section('Commands')
+    .add(
+      table({
+        title: 'Command history',
+        description:
+          "Every state change of the commands sent to the device, as the operations service recorded it (queued, sent, delivered = the device's PUBACK, accepted, then done, failed, rejected, expired or cancelled), with who asked and why it ended, newest first. Sending one: the operator console or the API.",
+        targets: influxql(`
+          SELECT "command", "status", "id", "by", "detail" FROM ${raw('device_command')}
+          WHERE ${ONE_DEVICE} AND "source" = 'operations' AND $timeFilter
+          ORDER BY time DESC LIMIT 200`).table(),
+      }),
+      24,
+      6,
     );
   return dashboard;
 }
