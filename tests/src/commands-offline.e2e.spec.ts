@@ -33,10 +33,10 @@ describe('commands to offline devices', () => {
     await platform?.stop();
   });
 
-  const send = async (params: object, ttlS: number) => {
+  const send = async (params: object, ttlS: number, deviceId = light.deviceId) => {
     const r = await ops.api<CommandView>(
       'POST',
-      `/api/v1/devices/${light.deviceId}/commands`,
+      `/api/v1/devices/${deviceId}/commands`,
       ops.tokens.operator,
       {
         name: 'dim',
@@ -71,6 +71,70 @@ describe('commands to offline devices', () => {
     expect(light.received.map((c) => c.id)).toEqual([cmd.id]);
     expect(light.received[0]).toMatchObject({ name: 'dim', params: { level_pct: 25 } });
     await light.disconnect();
+  });
+
+  it('records the delivery once when the device answers before its PUBACK', async () => {
+    await waitOffline();
+    light.behaviour = 'done-before-puback';
+    await light.connect();
+    try {
+      await ops.waitForDevices([light.deviceId]);
+      const cmd = await send({ level_pct: 70 }, 60);
+      const done = await ops.waitForCommand(cmd.id, (c) => c.state === 'done', 'done');
+      // The broker's notice of the PUBACK comes after the answer: it changes nothing.
+      await new Promise((r) => setTimeout(r, 500));
+      const final = await ops.api<CommandView>(
+        'GET',
+        `/api/v1/commands/${cmd.id}`,
+        ops.tokens.viewer,
+      );
+      expect(final.body.history.map((h) => h.state)).toEqual([
+        'queued',
+        'sent',
+        'delivered',
+        'done',
+      ]);
+      expect(done.state).toBe('done');
+    } finally {
+      light.behaviour = 'done';
+      await light.disconnect();
+    }
+  });
+
+  it('tracks a device on a persistent session (clean: false) from sent to done, across a reconnect', async () => {
+    const sleeper = new CommandDevice(
+      {
+        park: 'knowledge-city',
+        site: 'hub-2',
+        assetType: 'street_light',
+        deviceId: 'sl-persist-1',
+      },
+      platform.mqttUrl,
+      // PUBACK only: `delivered` can come from nothing but the broker's notice of that PUBACK.
+      'silent',
+      true,
+      false,
+    );
+    try {
+      for (const level of [30, 45]) {
+        await sleeper.connect();
+        await ops.waitForDevices([sleeper.deviceId]);
+        const cmd = await send({ level_pct: level }, 60, sleeper.deviceId);
+        const delivered = await ops.waitForCommand(
+          cmd.id,
+          (c) => c.state === 'delivered',
+          'delivered',
+        );
+        expect(delivered.history.at(-1)?.by).toBe('broker');
+        await sleeper.answer(cmd.id, 'done', { dimming_pct: level });
+        const done = await ops.waitForCommand(cmd.id, (c) => c.state === 'done', 'done');
+        expect(done.history.map((h) => h.state)).toEqual(['queued', 'sent', 'delivered', 'done']);
+        await sleeper.disconnect();
+      }
+      expect(sleeper.received.map((c) => c.params)).toEqual([{ level_pct: 30 }, { level_pct: 45 }]);
+    } finally {
+      await sleeper.disconnect();
+    }
   });
 
   it('expires a command whose device stays offline past its deadline, and never sends it after', async () => {

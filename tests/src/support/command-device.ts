@@ -14,10 +14,16 @@ export class CommandDevice {
   constructor(
     readonly address: { park: string; site: string; assetType: string; deviceId: string },
     private readonly url: string,
-    /** What to answer: `done` (accepted, then done), `silent` (PUBACK only), `accept-only`. */
-    public behaviour: 'done' | 'silent' | 'accept-only' = 'done',
+    /**
+     * What to answer: `done` (accepted, then done), `silent` (PUBACK only), `accept-only`,
+     * `done-before-puback` (`done` published from the message handler, before MQTT.js sends the
+     * PUBACK).
+     */
+    public behaviour: 'done' | 'silent' | 'accept-only' | 'done-before-puback' = 'done',
     /** Subscribe to `cmd` (a device that does not never gets a command). */
     private readonly subscribe = true,
+    /** `false`: a persistent session (the broker keeps its subscription and undelivered QoS 1). */
+    private readonly clean = true,
   ) {
     const a = address;
     this.base = `parks/${a.park}/${a.site}/${a.assetType}/${a.deviceId}`;
@@ -33,7 +39,7 @@ export class CommandDevice {
       clientId: login.clientId,
       username: login.username,
       password: login.password,
-      clean: true,
+      clean: this.clean,
       reconnectPeriod: 0,
       will: { topic: `${this.base}/status`, payload: Buffer.from('offline'), qos: 1, retain: true },
     });
@@ -43,6 +49,10 @@ export class CommandDevice {
       if (!command) return;
       this.received.push(command);
       if (this.behaviour === 'silent') return;
+      if (this.behaviour === 'done-before-puback') {
+        void this.answer(command.id, 'done', { ok: true });
+        return;
+      }
       // As firmware does: acknowledge the delivery (MQTT.js sends the PUBACK when this handler
       // returns), then work and answer.
       setImmediate(() => {

@@ -59,6 +59,16 @@ export class InboundRouter implements OnModuleInit {
       command.assetType !== t.assetType
     )
       return this.refuse('result', 'wrong_device');
+    // An answer proves the delivery: a device may answer before its PUBACK reaches the broker
+    // (or the broker's notice reaches us). Record `delivered` first so every history has it;
+    // the late notice is then a duplicate.
+    if (command.state === 'sent')
+      await this.tracker.applyFresh(
+        r.id,
+        'deliver',
+        `device:${t.deviceId}`,
+        'the device answered before its delivery acknowledgement arrived',
+      );
     const detail = [r.reason, r.message].filter((s) => s !== '').join(': ');
     const applied = await this.tracker.applyFresh(
       r.id,
