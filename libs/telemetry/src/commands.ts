@@ -1,9 +1,10 @@
 import { commandsOf, type CommandParamSpec } from './catalogue/commands.js';
 import type { DecodeContext } from './decoders/decoder.js';
 import { fail, ok, type Result } from './errors.js';
-import { hasControlChars } from './text.js';
+import { freeTextProblem } from './text.js';
 import { parseTimestamp } from './timestamp.js';
 import type { ParsedTopic } from './topic.js';
+import { checkStringValue } from './validate.js';
 
 /**
  * Commands on the wire (telemetry contract §5b). Down, on `…/{deviceId}/cmd` (QoS 1):
@@ -43,6 +44,7 @@ export const COMMAND_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const COMMAND_NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
 /** Reason codes a device gives with `rejected` / `failed` (free-form, but this shape). */
 export const COMMAND_REASON_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
+/** Longest `message` of a command result, in characters (Unicode code points). */
 export const MAX_COMMAND_MESSAGE_LENGTH = 512;
 export const MAX_COMMAND_RESULT_BYTES = 4096;
 
@@ -74,9 +76,11 @@ export type CommandCheck =
 
 /** Checks a command against the catalogue: known for the asset type, every parameter in range. */
 export function checkCommand(assetType: string, name: string, params: unknown): CommandCheck {
-  const spec = commandsOf(assetType)[name];
+  const commands = commandsOf(assetType);
+  // Own properties only: a command called `constructor` must not find Object's.
+  const spec = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!spec) {
-    const known = Object.keys(commandsOf(assetType));
+    const known = Object.keys(commands);
     return {
       ok: false,
       code: 'unknown_command',
@@ -172,24 +176,27 @@ export function decodeCommandResult(
     if (typeof result !== 'object' || Array.isArray(result))
       return fail('cmd_result_invalid', 'result must be an object of values');
     for (const [k, v] of Object.entries(result as Record<string, unknown>)) {
-      const good =
+      const plain =
         (typeof v === 'number' && Number.isFinite(v)) ||
         typeof v === 'boolean' ||
-        (typeof v === 'string' && v.length <= 256 && !hasControlChars(v));
-      if (!COMMAND_NAME_PATTERN.test(k) || !good)
+        typeof v === 'string';
+      if (!COMMAND_NAME_PATTERN.test(k) || !plain)
         return fail('cmd_result_invalid', `result.${k.slice(0, 40)}: a name and a plain value`);
-      values[k] = v;
+      // A string value follows the rule of a string metric (length in code points, no controls).
+      const checked = typeof v === 'string' ? checkStringValue(v, ctx.limits) : v;
+      if (typeof checked === 'object')
+        return fail('cmd_result_invalid', `result.${k}: ${checked.detail}`);
+      values[k] = checked;
     }
   }
   const why = reason ?? '';
   if (typeof why !== 'string' || (why !== '' && !COMMAND_REASON_PATTERN.test(why)))
     return fail('cmd_result_invalid', `reason must match ${COMMAND_REASON_PATTERN.source}`);
   const text = message ?? '';
-  if (typeof text !== 'string' || text.length > MAX_COMMAND_MESSAGE_LENGTH || hasControlChars(text))
-    return fail(
-      'cmd_result_invalid',
-      `message must be a string of at most ${MAX_COMMAND_MESSAGE_LENGTH} characters`,
-    );
+  if (typeof text !== 'string') return fail('cmd_result_invalid', 'message must be a string');
+  // The rule of an event's message: code points, tab/LF/CR allowed, other controls refused.
+  const problem = freeTextProblem('message', text, MAX_COMMAND_MESSAGE_LENGTH);
+  if (problem) return fail('cmd_result_invalid', problem);
   let time = ctx.receivedAt;
   if (ts !== undefined && ts !== null) {
     const parsed = parseTimestamp(ts);

@@ -9,7 +9,7 @@ import {
 } from './limits.js';
 import type { EventMessage, FieldDrop, Sample, StatusMessage, TelemetryMessage } from './model.js';
 import { checkWindow, parseTimestamp } from './timestamp.js';
-import { codePointLength, refusedInFreeText } from './text.js';
+import { freeTextProblem } from './text.js';
 import type { ParsedTopic } from './topic.js';
 import { validateSample } from './validate.js';
 
@@ -110,20 +110,8 @@ export function decodeEvent(
   const text = message === undefined ? '' : message;
   if (typeof text !== 'string')
     return fail('event_invalid', `message must be a string, got ${typeName(text)}`);
-  const length = codePointLength(text);
-  if (length > MAX_EVENT_MESSAGE_LENGTH) {
-    return fail(
-      'event_invalid',
-      `message is ${length} characters (Unicode code points), at most ${MAX_EVENT_MESSAGE_LENGTH}`,
-    );
-  }
-  const refused = refusedInFreeText(text);
-  if (refused) {
-    return fail(
-      'event_invalid',
-      `message must not contain control characters other than tab, LF and CR (found ${refused})`,
-    );
-  }
+  const problem = freeTextProblem('message', text, MAX_EVENT_MESSAGE_LENGTH);
+  if (problem) return fail('event_invalid', problem);
   const time = readTs(ts, ctx);
   if (!time.ok) return time;
   return ok({ topic, ts: time.value, code, severity: severity as EventSeverity, message: text });

@@ -27,6 +27,21 @@ export function refusedInFreeText(text: string): string | undefined {
 }
 
 /**
+ * Why `text` breaks the free-text rule of the contract (an event's or a command result's
+ * `message`): more than `max` characters (Unicode code points), or a character
+ * `refusedInFreeText`. The detail names the field and, for a control character, the character
+ * found (`found U+0007`); undefined when the text is fine.
+ */
+export function freeTextProblem(field: string, text: string, max: number): string | undefined {
+  const length = codePointLength(text);
+  if (length > max) return `${field} is ${length} characters (Unicode code points), at most ${max}`;
+  const refused = refusedInFreeText(text);
+  return refused
+    ? `${field} must not contain control characters other than tab, LF and CR (found ${refused})`
+    : undefined;
+}
+
+/**
  * Length in characters — Unicode code points, what the contract's limits count — rather than
  * UTF-16 code units (`String.length`, which counts an emoji as 2). Stops counting past `max`,
  * so an over-long string costs no more than the limit.

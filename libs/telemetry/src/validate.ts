@@ -54,7 +54,7 @@ function checkGeneric(value: unknown, limits: ContractLimits): FieldValue | Drop
     case 'boolean':
       return value;
     case 'string':
-      return checkString(value, limits);
+      return checkStringValue(value, limits);
     default:
       return {
         reason: 'wrong_type',
@@ -63,7 +63,15 @@ function checkGeneric(value: unknown, limits: ContractLimits): FieldValue | Drop
   }
 }
 
-function checkString(value: string, limits: ContractLimits): string | Drop {
+/**
+ * The contract's rule for a string value (a string metric, a string in a command result): at
+ * most `limits.maxStringLength` characters (Unicode code points), no control character at all.
+ * Returns the value, or why it is refused.
+ */
+export function checkStringValue(
+  value: string,
+  limits: ContractLimits,
+): string | Pick<FieldDrop, 'reason' | 'detail'> {
   // Characters are Unicode code points: 256 emoji are 256 characters, not 512 UTF-16 units.
   const length = codePointLength(value);
   if (length > limits.maxStringLength) {
