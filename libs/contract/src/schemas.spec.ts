@@ -1,9 +1,28 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ASSET_TYPES, type UpChannel } from '@parkpulse/telemetry';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import {
+  ASSET_COMMANDS,
+  ASSET_TYPES,
+  checkCommand,
+  decodeCommandResult,
+  DEFAULT_LIMITS,
+  parseCommandMessage,
+  parseTopic,
+  type Channel,
+  type CommandMessage,
+  type CommandParamSpec,
+  type ParsedTopic,
+} from '@parkpulse/telemetry';
 import { describe, expect, it } from 'vitest';
 import { outdatedSchemas } from './generate.js';
-import { generateSchemas, SCHEMA_DIALECT } from './schemas.js';
+import {
+  ANNOTATION_KEYWORDS,
+  COMMAND_SCHEMA_ID,
+  commandSchema,
+  generateSchemas,
+  SCHEMA_DIALECT,
+} from './schemas.js';
 import { ContractValidator, isCatalogueViolation } from './validator.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -14,9 +33,11 @@ describe('generated schemas', () => {
     expect(outdatedSchemas(ROOT)).toEqual([]);
   });
 
-  it('are draft 2020-12, one per asset type plus status, event and generic telemetry, and compile', () => {
+  it('are draft 2020-12, one per asset type plus status, event, generic telemetry, cmd and cmd_result, and compile', () => {
     const files = generateSchemas();
-    expect(files.size).toBe(ASSET_TYPES.length + 3);
+    expect(files.size).toBe(ASSET_TYPES.length + 5);
+    expect(files.has('docs/schemas/cmd.schema.json')).toBe(true);
+    expect(files.has('docs/schemas/cmd_result.schema.json')).toBe(true);
     for (const text of files.values())
       expect((JSON.parse(text) as { $schema: string }).$schema).toBe(SCHEMA_DIALECT);
     expect(() => validator.compileAll()).not.toThrow();
@@ -43,7 +64,7 @@ describe('generated schemas', () => {
   });
 });
 
-const valid = (channel: UpChannel, assetType: string, payload: unknown) =>
+const valid = (channel: Channel, assetType: string, payload: unknown) =>
   validator.validate(
     channel,
     assetType,
@@ -122,7 +143,224 @@ describe('the schemas say what the ingestion does', () => {
       false,
     );
     expect(valid('event', 'cnc_machine', { ...event, message: 'ring\u0007' }).valid).toBe(false);
+    expect(valid('event', 'cnc_machine', { ...event, message: 'half \ud800' }).valid).toBe(false);
     expect(valid('event', 'cnc_machine', { ...event, severity: 'fatal' }).valid).toBe(false);
+  });
+});
+
+const NOW = 1764000000000;
+const command = (name: string, params: unknown): CommandMessage =>
+  ({ id: 'c-42', name, params, expiresAt: NOW + 600_000, issuedAt: NOW }) as CommandMessage;
+
+/** Parameter values around a parameter's rule: in and out of range, of the wrong type. */
+function probeValues(p: CommandParamSpec): unknown[] {
+  switch (p.kind) {
+    case 'number':
+      return [
+        p.min,
+        p.max,
+        (p.min + p.max) / 2 + 0.25,
+        p.min - 1,
+        p.max + 0.001,
+        String(p.min),
+        null,
+      ];
+    case 'boolean':
+      return [true, false, 'true', 1];
+    case 'enum':
+      return [...p.values, p.values[0]!.toUpperCase(), 'nope', 0];
+  }
+}
+
+describe('the cmd schema says what the catalogue does', () => {
+  const commands = Object.entries(ASSET_COMMANDS).flatMap(([assetType, byName]) =>
+    Object.entries(byName).map(([name, spec]) => ({ assetType, name, spec })),
+  );
+  const goodParams = (params: Readonly<Record<string, CommandParamSpec>>) =>
+    Object.fromEntries(Object.entries(params).map(([k, p]) => [k, probeValues(p)[0]]));
+
+  it('has one entry per asset type and one params definition per command', () => {
+    const cmd = commandSchema() as { $defs: Record<string, unknown> };
+    for (const a of ASSET_TYPES) expect(cmd.$defs[a.id]).toBeDefined();
+    for (const c of commands) expect(cmd.$defs[`${c.assetType}.${c.name}`]).toBeDefined();
+    expect(cmd.$defs['bsl_laboratory.start_decontamination']).toMatchObject({
+      required: ['duration_min'],
+      properties: {
+        duration_min: { type: 'integer', minimum: 30, maximum: 480, 'x-unit': 'm' },
+      },
+      additionalProperties: false,
+    });
+  });
+
+  // Every probe is judged by checkCommand (what the operations service sends) and by the schema
+  // for the asset type: they must agree.
+  for (const { assetType, name, spec } of commands) {
+    it(`${assetType} ${name}: agrees with checkCommand`, () => {
+      const base = goodParams(spec.params);
+      const probes: unknown[] = [base, { ...base, extra: 1 }];
+      for (const [key, p] of Object.entries(spec.params)) {
+        const { [key]: _dropped, ...without } = base;
+        probes.push(without);
+        for (const v of probeValues(p)) probes.push({ ...base, [key]: v });
+      }
+      for (const params of probes) {
+        const expected = checkCommand(assetType, name, params).ok;
+        const verdict = valid('cmd', assetType, command(name, params));
+        expect(verdict.valid, `${JSON.stringify(params)}: ${JSON.stringify(verdict)}`).toBe(
+          expected,
+        );
+      }
+    });
+  }
+
+  it('refuses a command of another asset type, and any command to a type that has none', () => {
+    expect(valid('cmd', 'street_light', command('dim', { level_pct: 40 })).valid).toBe(true);
+    const verdict = valid('cmd', 'cnc_machine', command('dim', { level_pct: 40 }));
+    expect(verdict.violations).toEqual([
+      { path: '/name', keyword: 'enum', message: 'must be one of "stop", "start"' },
+    ]);
+    expect(checkCommand('energy_meter', 'stop', {}).ok).toBe(false);
+    expect(valid('cmd', 'energy_meter', command('stop', {})).valid).toBe(false);
+    // Of no asset type in particular: any command of the catalogue, with its own parameters.
+    expect(valid('cmd', '', command('stop', {})).valid).toBe(true);
+    expect(valid('cmd', '', command('dim', { level_pct: 101 })).valid).toBe(false);
+    expect(valid('cmd', '', command('explode', {})).valid).toBe(false);
+  });
+
+  it('checks the envelope a device reads (parseCommandMessage)', () => {
+    const good = command('set_mode', { mode: 'cooling' });
+    expect(parseCommandMessage(JSON.stringify(good))).toEqual(good);
+    expect(valid('cmd', 'building_hvac', good)).toEqual({ valid: true, violations: [] });
+    const { issuedAt: _issuedAt, ...noIssuedAt } = good;
+    for (const [payload, keyword] of [
+      [{ ...good, id: 'c 42' }, 'pattern'],
+      [{ ...good, id: 'c'.repeat(65) }, 'pattern'],
+      [{ ...good, expiresAt: Math.floor(good.expiresAt / 1000) }, 'minimum'],
+      [{ ...good, expiresAt: String(good.expiresAt) }, 'type'],
+      [{ ...good, params: [] }, 'type'],
+      [noIssuedAt, 'required'],
+      [{ ...good, sentAt: NOW }, 'additionalProperties'],
+    ] as const) {
+      const verdict = valid('cmd', 'building_hvac', payload);
+      expect(verdict.valid, JSON.stringify(payload)).toBe(false);
+      expect(verdict.violations.map((v) => v.keyword)).toContain(keyword);
+    }
+  });
+
+  it('accepts either definition of a command name two asset types define differently', () => {
+    const schema = commandSchema({
+      street_light: ASSET_COMMANDS['street_light']!,
+      cnc_machine: { dim: ASSET_COMMANDS['street_light']!['switch']! },
+    }) as { allOf: { if: { properties: { name: { const: string } } }; then: unknown }[] };
+    const dim = schema.allOf.find((c) => c.if.properties.name.const === 'dim')!;
+    expect(dim.then).toEqual({
+      type: 'object',
+      properties: {
+        params: {
+          anyOf: [{ $ref: '#/$defs/cnc_machine.dim' }, { $ref: '#/$defs/street_light.dim' }],
+        },
+      },
+    });
+    const ajv = new Ajv2020({ strict: true, unicodeRegExp: true });
+    ajv.addVocabulary([...ANNOTATION_KEYWORDS]);
+    ajv.addSchema(schema);
+    const check = (ref: string, params: object) =>
+      ajv.getSchema(`${COMMAND_SCHEMA_ID}${ref}`)!(command('dim', params));
+    expect(check('', { on: true })).toBe(true);
+    expect(check('', { level_pct: 40 })).toBe(true);
+    expect(check('#/$defs/cnc_machine', { on: true })).toBe(true);
+    expect(check('#/$defs/cnc_machine', { level_pct: 40 })).toBe(false);
+    expect(check('#/$defs/street_light', { on: true })).toBe(false);
+    expect(() => commandSchema({ no_such_type: {} })).toThrow(/unknown asset type/);
+  });
+});
+
+describe('the cmd_result schema says what decodeCommandResult does', () => {
+  const TOPIC: ParsedTopic = (() => {
+    const parsed = parseTopic('parks/yuzhu/tower-a/building_hvac/ahu-3/cmd_result');
+    if (!parsed.ok) throw new Error(parsed.error.message);
+    return parsed.value;
+  })();
+  const ctx = { receivedAt: NOW, limits: DEFAULT_LIMITS };
+  const id = 'c-42';
+  const done = { id, status: 'done' };
+  const probes: [string, unknown][] = [
+    ['accepted', { id, status: 'accepted' }],
+    ['done with a result and ts', { ...done, result: { dimming_pct: 40 }, ts: NOW + 1200 }],
+    [
+      'rejected with a reason and message',
+      { id, status: 'rejected', reason: 'lamp_fault', message: 'the lamp is faulted' },
+    ],
+    ['nulls', { id, status: 'failed', result: null, reason: null, message: null, ts: null }],
+    ['empty result and reason', { ...done, result: {}, reason: '', message: '' }],
+    ['plain values', { ...done, result: { state: 'idle', on: true, n: -1.5, big: 1e300 } }],
+    ['a 64-character id', { ...done, id: 'x'.repeat(64) }],
+    ['a 65-character id', { ...done, id: 'x'.repeat(65) }],
+    ['an id with a space', { ...done, id: 'c 42' }],
+    ['a numeric id', { ...done, id: 42 }],
+    ['no id', { status: 'done' }],
+    ['status ok', { id, status: 'ok' }],
+    ['status DONE', { id, status: 'DONE' }],
+    ['no status', { id }],
+    ['256 emoji in a result string', { ...done, result: { note: '😀'.repeat(256) } }],
+    ['257 emoji in a result string', { ...done, result: { note: '😀'.repeat(257) } }],
+    ['a tab in a result string', { ...done, result: { note: 'a\tb' } }],
+    ['DEL in a result string', { ...done, result: { note: 'a\u007f' } }],
+    ['C1 in a result string', { ...done, result: { note: 'a\u0085' } }],
+    ['a result name in capitals', { ...done, result: { State: 'idle' } }],
+    ['a reserved-looking result name', { ...done, result: { ts: 1 } }],
+    ['a null result value', { ...done, result: { a: null } }],
+    ['an array result value', { ...done, result: { a: [1] } }],
+    ['a nested result', { ...done, result: { a: { b: 1 } } }],
+    ['an array result', { ...done, result: [1] }],
+    ['a string result', { ...done, result: 'ok' }],
+    ['a 64-character reason', { ...done, reason: 'a'.repeat(64) }],
+    ['a 65-character reason', { ...done, reason: 'a'.repeat(65) }],
+    ['a reason with a space', { ...done, reason: 'lamp fault' }],
+    ['a numeric reason', { ...done, reason: 1 }],
+    ['a message with lines', { ...done, message: 'line 1\nline 2\r\n\ttabbed' }],
+    ['512 emoji in the message', { ...done, message: '🔥'.repeat(512) }],
+    ['513 emoji in the message', { ...done, message: '🔥'.repeat(513) }],
+    ['513 letters in the message', { ...done, message: 'x'.repeat(513) }],
+    ['BEL in the message', { ...done, message: 'ring\u0007' }],
+    ['DEL in the message', { ...done, message: 'a\u007f' }],
+    ['C1 in the message', { ...done, message: 'a\u0085' }],
+    ['an unpaired surrogate in the message', { ...done, message: 'half \ud800' }],
+    ['a numeric message', { ...done, message: 1 }],
+    ['ts in seconds (the receive time is kept)', { ...done, ts: Math.floor(NOW / 1000) }],
+    ['ts an hour ahead (the receive time is kept)', { ...done, ts: NOW + 3_600_000 }],
+    ['ts with a fraction', { ...done, ts: NOW + 0.5 }],
+    ['ts 0', { ...done, ts: 0 }],
+    ['ts negative', { ...done, ts: -1 }],
+    ['ts RFC 3339', { ...done, ts: '2025-11-24T15:59:59.500+08:00' }],
+    ['ts as words', { ...done, ts: 'yesterday' }],
+    ['ts true', { ...done, ts: true }],
+    ['an array', [done]],
+    ['a string', 'done'],
+    ['null', null],
+  ];
+
+  it.each(probes)('%s: the schema and the decoder agree', (_label, payload) => {
+    const bytes = Buffer.from(JSON.stringify(payload));
+    const decoded = decodeCommandResult(TOPIC, bytes, ctx);
+    const verdict = validator.validate('cmd_result', 'building_hvac', bytes);
+    expect(verdict.valid, JSON.stringify({ decoded, verdict })).toBe(decoded.ok);
+  });
+
+  it('probes both sides of every rule', () => {
+    const outcomes = probes.map(([, payload]) =>
+      validator.validateValue('cmd_result', 'building_hvac', payload).valid ? 'pass' : 'fail',
+    );
+    expect(outcomes.filter((o) => o === 'pass').length).toBeGreaterThanOrEqual(15);
+    expect(outcomes.filter((o) => o === 'fail').length).toBeGreaterThanOrEqual(15);
+  });
+
+  it('is stricter than the decoder only on unknown keys', () => {
+    const misspelt = { id, status: 'done', timestamp: NOW };
+    expect(decodeCommandResult(TOPIC, Buffer.from(JSON.stringify(misspelt)), ctx).ok).toBe(true);
+    expect(valid('cmd_result', 'building_hvac', misspelt).violations).toEqual([
+      { path: '', keyword: 'additionalProperties', message: 'unknown key "timestamp"' },
+    ]);
   });
 });
 
@@ -143,20 +381,24 @@ describe('golden fixtures against the schemas', () => {
   const cases = readdirSync(TESTDATA).sort();
 
   it('has cases', () => expect(cases.length).toBeGreaterThanOrEqual(15));
+  it('has command results among them', () => {
+    const channels = cases.map((name) =>
+      readFileSync(join(TESTDATA, name, 'topic'), 'utf8')
+        .trim()
+        .split('/')
+        .at(-1),
+    );
+    expect(channels.filter((c) => c === 'cmd_result').length).toBeGreaterThanOrEqual(2);
+  });
 
   for (const name of cases) {
-    const [, , , , , caseChannel = ''] = readFileSync(join(TESTDATA, name, 'topic'), 'utf8')
-      .trim()
-      .split('/');
-    // Command results have the operations service's schema (libs/commands), not this one.
-    if (caseChannel === 'cmd_result') continue;
     it(name, () => {
       const dir = join(TESTDATA, name);
       const [, , , assetType = '', , channel = ''] = readFileSync(join(dir, 'topic'), 'utf8')
         .trim()
         .split('/');
       const verdict = validator.validate(
-        channel as UpChannel,
+        channel as Channel,
         assetType,
         readFileSync(join(dir, 'input')),
       );

@@ -1,7 +1,10 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { ASSET_TYPES, getAssetType, type UpChannel } from '@parkpulse/telemetry';
+import { ASSET_TYPES, getAssetType, type AssetTypeSpec, type Channel } from '@parkpulse/telemetry';
 import {
   ANNOTATION_KEYWORDS,
+  COMMAND_SCHEMA_ID,
+  commandResultSchema,
+  commandSchema,
   eventSchema,
   statusSchema,
   telemetrySchema,
@@ -48,8 +51,11 @@ export class ContractValidator {
     this.ajv.addVocabulary([...ANNOTATION_KEYWORDS]);
   }
 
-  /** Validates the bytes of one message on `channel` of an asset type (unknown type: generic). */
-  validate(channel: UpChannel, assetType: string, payload: Buffer | string): SchemaVerdict {
+  /**
+   * Validates the bytes of one message on `channel` of an asset type (unknown type: generic).
+   * `cmd` is what a device receives: a command of its asset type's catalogue.
+   */
+  validate(channel: Channel, assetType: string, payload: Buffer | string): SchemaVerdict {
     let text: string;
     try {
       text = typeof payload === 'string' ? payload : utf8.decode(payload);
@@ -70,7 +76,7 @@ export class ContractValidator {
   }
 
   /** Validates a parsed payload. */
-  validateValue(channel: UpChannel, assetType: string, doc: unknown): SchemaVerdict {
+  validateValue(channel: Channel, assetType: string, doc: unknown): SchemaVerdict {
     const fn = this.validatorFor(channel, assetType);
     if (fn(doc)) return { valid: true, violations: [] };
     return { valid: false, violations: simplify(fn.errors ?? []) };
@@ -80,25 +86,42 @@ export class ContractValidator {
   compileAll(): void {
     this.validatorFor('status', '');
     this.validatorFor('event', '');
+    this.validatorFor('cmd_result', '');
     this.validatorFor('telemetry', '');
-    for (const a of ASSET_TYPES) this.validatorFor('telemetry', a.id);
+    this.validatorFor('cmd', '');
+    for (const a of ASSET_TYPES) {
+      this.validatorFor('telemetry', a.id);
+      this.validatorFor('cmd', a.id);
+    }
   }
 
-  private validatorFor(channel: UpChannel, assetType: string): ValidateFunction {
-    const asset = channel === 'telemetry' ? getAssetType(assetType) : undefined;
-    const key = channel === 'telemetry' ? `telemetry:${asset?.id ?? ''}` : channel;
+  private validatorFor(channel: Channel, assetType: string): ValidateFunction {
+    const perAssetType = channel === 'telemetry' || channel === 'cmd';
+    const asset = perAssetType ? getAssetType(assetType) : undefined;
+    const key = perAssetType ? `${channel}:${asset?.id ?? ''}` : channel;
     let fn = this.compiled.get(key);
     if (!fn) {
-      const schema: JsonSchema =
-        channel === 'status'
-          ? statusSchema()
-          : channel === 'event'
-            ? eventSchema()
-            : telemetrySchema(asset);
-      fn = this.ajv.compile(schema);
+      fn = this.ajv.compile(this.schemaFor(channel, asset));
       this.compiled.set(key, fn);
     }
     return fn;
+  }
+
+  private schemaFor(channel: Channel, asset: AssetTypeSpec | undefined): JsonSchema {
+    switch (channel) {
+      case 'status':
+        return statusSchema();
+      case 'event':
+        return eventSchema();
+      case 'cmd_result':
+        return commandResultSchema();
+      case 'telemetry':
+        return telemetrySchema(asset);
+      case 'cmd':
+        // One document for every asset type: a known type is checked against its own entry.
+        if (!this.ajv.getSchema(COMMAND_SCHEMA_ID)) this.ajv.addSchema(commandSchema());
+        return { $ref: asset ? `${COMMAND_SCHEMA_ID}#/$defs/${asset.id}` : COMMAND_SCHEMA_ID };
+    }
   }
 }
 
@@ -134,7 +157,9 @@ function describe(e: ErrorObject): string {
     case 'enum':
       return `must be one of ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'propertyNames':
-      return `metric name "${String(params['propertyName'])}" is not allowed`;
+      return `${e.instancePath.endsWith('/metrics') ? 'metric ' : ''}name "${String(params['propertyName'])}" is not allowed`;
+    case 'false schema':
+      return 'not allowed';
     default:
       return e.message ?? e.keyword;
   }

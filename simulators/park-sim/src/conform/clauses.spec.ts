@@ -114,6 +114,52 @@ describe('conformance clauses', () => {
     expect(run(fast).interval).toBe('fail');
   });
 
+  it('passes a device that answers a command; fails a malformed answer as schema', () => {
+    // What the observer sees: the operations service's command, then the device's answers.
+    const command = {
+      id: 'c-42',
+      name: 'stop',
+      params: {},
+      expiresAt: T0 + 600_000,
+      issuedAt: T0 + 6500,
+    };
+    const answered = (...answers: unknown[]) => [
+      ...goodTraffic(),
+      msg(`${BASE}/cmd`, command, T0 + 6500),
+      ...answers.map((a, i) => msg(`${BASE}/cmd_result`, a, T0 + 6600 + i * 100)),
+    ];
+    const good = run(
+      answered(
+        { id: 'c-42', status: 'accepted' },
+        { id: 'c-42', status: 'done', result: { state: 'idle' }, ts: T0 + 6700 },
+      ),
+    );
+    expect(good).toEqual(run(goodTraffic()));
+    expect(
+      run(
+        answered({
+          id: 'c-42',
+          status: 'rejected',
+          reason: 'wrong_state',
+          message: 'in fault:\nreset first',
+        }),
+      ).schema,
+    ).toBe('pass');
+    for (const bad of [
+      { id: 'c-42', status: 'ok' },
+      { id: 'c-42', status: 'done', result: { state: null } },
+      { id: 'c-42', status: 'rejected', reason: 'Wrong State' },
+      { id: 'c-42', status: 'failed', message: 'ring\u0007' },
+      { id: 'c-42', status: 'done', ts: 'yesterday' },
+      { status: 'done' },
+    ])
+      expect(run(answered(bad)), JSON.stringify(bad)).toMatchObject({
+        topic: 'pass',
+        schema: 'fail',
+        timestamp: 'pass',
+      });
+  });
+
   it('fails a missing will and a reconnect with no back-off; warns when no jitter is visible', () => {
     expect(
       run(

@@ -121,7 +121,9 @@ export function evaluate(
   const set = (id: ClauseId, status: ClauseStatus, detail: string, examples: string[] = []) =>
     results.set(id, { status, detail, examples: examples.slice(0, 5) });
 
-  const device = obs.messages.filter((m) => !m.topic.startsWith('$'));
+  // A command on the device's `…/cmd` is the operations service's publish, not the device's:
+  // the device's part is its answer on `…/cmd_result`, judged like any up channel.
+  const device = obs.messages.filter((m) => !m.topic.startsWith('$') && !isCommand(m.topic));
   const good: { m: ObservedMessage; channel: UpChannel; assetType: string }[] = [];
   const badTopics: string[] = [];
   for (const m of device) {
@@ -165,7 +167,9 @@ export function evaluate(
     for (const v of verdict.violations) {
       const line = `${channel}${v.path}: ${v.message}`;
       if (isCatalogueViolation(v)) ranges.push(line);
-      else if (isTimestampViolation(v)) tsViolations.push(line);
+      // A command result's ts is not a sample's (a clock that is off is not refused there):
+      // a violation of it is the schema's.
+      else if (channel !== 'cmd_result' && isTimestampViolation(v)) tsViolations.push(line);
       else envelope.push(line);
     }
     if (channel !== 'telemetry') continue;
@@ -242,6 +246,11 @@ export function evaluate(
 }
 
 type Setter = (id: ClauseId, status: ClauseStatus, detail: string, examples?: string[]) => void;
+
+function isCommand(topic: string): boolean {
+  const parsed = parseTopic(topic);
+  return parsed.ok && parsed.value.channel === 'cmd';
+}
 
 function isTimestampViolation(v: SchemaViolation): boolean {
   return /^(\/samples\/\d+)?\/ts$/.test(v.path);
