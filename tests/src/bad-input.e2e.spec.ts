@@ -65,8 +65,9 @@ const BAD: BadCase[] = [
     payload: '{"metrics": {"a\\nb": 1}}',
     reason: 'metric_name_invalid',
   },
-  // Device ids outside the contract and topics of the wrong shape never get this far: the broker
-  // refuses them (security.e2e.spec.ts).
+  // Device ids outside the contract and topics outside the device's own path never get this far:
+  // the broker refuses them (security.e2e.spec.ts). A wrong channel or level count under its own
+  // path is a dead letter (firmware-contract.e2e.spec.ts).
   {
     name: 'site with a space',
     topic: 'parks/science-city/gz auto/cnc_machine/cnc-x/telemetry',

@@ -1,6 +1,6 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { DEV_GROUP_KEY, deviceCredentials } from '@parkpulse/dev-services';
+import { DEV_GROUP_KEY, deviceCredentials, serviceCredentials } from '@parkpulse/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatform, type Platform } from './support/platform.js';
 
@@ -184,8 +184,45 @@ client.disconnect(); client.loop_stop()
       ['telemetry/extra', 'topic_invalid'],
       ['telemetry/', 'topic_invalid'],
     ] as const;
+    // The device's dead letters as a firmware engineer reads them: mosquitto_sub as the observer.
+    const observer = serviceCredentials('parkpulse-observer', 'dl');
+    // stdbuf -oL: line-buffered, so its SUBACK is seen before the device publishes.
+    const sub = spawn(
+      'stdbuf',
+      [
+        ...['-oL', 'mosquitto_sub'],
+        ...['-h', '127.0.0.1', '-p', String(platform.mqttPort), '-V', 'mqttv311', '-q', '1'],
+        ...['-i', observer.clientId, '-u', observer.username, '-P', observer.password],
+        ...['-t', `$parkpulse/dead-letters/${base}/cnc-typo/#`, '-v', '-d'],
+        ...['-C', String(cases.length), '-W', '60'],
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    const subscribed = new Promise<void>((resolve) =>
+      sub.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('received SUBACK')) resolve();
+      }),
+    );
+    const ended = new Promise<number | null>((resolve) => sub.on('close', resolve));
+    await subscribed;
     for (const [channel] of cases)
       await pub('cnc-typo', channel, `{"ts": ${ts}, "metrics": {"spindle_rpm": 1}}`);
+    const code = await ended;
+    expect(code, out).toBe(0);
+    const notices = out
+      .split('\n')
+      .filter((l) => l.startsWith('$parkpulse/dead-letters/'))
+      .map((l) => {
+        const at = l.indexOf(' ');
+        return [l.slice(0, at), (JSON.parse(l.slice(at + 1)) as { reason: string }).reason];
+      });
+    expect(notices.sort()).toEqual(
+      cases
+        .map(([channel, reason]) => [`$parkpulse/dead-letters/${base}/cnc-typo/${channel}`, reason])
+        .sort(),
+    );
     await platform.waitForCount('ingest_reject', 'detail', cases.length, `"device" = 'cnc-typo'`);
     const [series = []] = await platform.store.query(
       `SELECT "reason", "topic", "detail" FROM "ingest_reject" WHERE "device" = 'cnc-typo'`,
