@@ -41,6 +41,8 @@ describe.each(['sqlite', 'postgres'] as const)('operations service killed (%s)',
     const silent = device(`ahu-${database}-silent`, 'silent');
     const accepting = device(`ahu-${database}-accepting`, 'accept-only');
     const answering = device(`ahu-${database}-answering`, 'done');
+    // PUBACK only; the test answers for it (failed, rejected).
+    const refusing = device(`ahu-${database}-refusing`, 'silent');
     for (const d of devices) await d.connect();
     await ops.waitForDevices(devices.map((d) => d.deviceId));
     await offline.disconnect();
@@ -64,6 +66,16 @@ describe.each(['sqlite', 'postgres'] as const)('operations service killed (%s)',
 
     const done = await send(answering, 120);
     await reach(done, 'done');
+    const failed = await send(refusing, 120);
+    await reach(failed, 'delivered');
+    await refusing.answer(failed, 'failed', { supply_air_setpoint_c: 21 });
+    await reach(failed, 'failed');
+    const rejected = await send(refusing, 120, 17);
+    await reach(rejected, 'delivered');
+    await refusing.answer(rejected, 'rejected');
+    await reach(rejected, 'rejected');
+    const expiredBefore = await send(offline, 1, 21);
+    await reach(expiredBefore, 'expired');
     const accepted = await send(accepting, 120);
     await reach(accepted, 'accepted');
     const delivered = await send(silent, 30);
@@ -77,13 +89,27 @@ describe.each(['sqlite', 'postgres'] as const)('operations service killed (%s)',
     const queued = await send(offline, 120);
     const expiring = await send(offline, 2, 20);
     const before = new Map<string, CommandView>();
-    for (const id of [done, accepted, delivered, sent, cancelled, queued, expiring])
+    const ids = [
+      done,
+      failed,
+      rejected,
+      expiredBefore,
+      accepted,
+      delivered,
+      sent,
+      cancelled,
+      queued,
+    ];
+    for (const id of [...ids, expiring])
       before.set(
         id,
         (await ops.api<CommandView>('GET', `/api/v1/commands/${id}`, ops.tokens.viewer)).body,
       );
     expect([...before.values()].map((c) => c.state)).toEqual([
       'done',
+      'failed',
+      'rejected',
+      'expired',
       'accepted',
       'delivered',
       'sent',
@@ -126,6 +152,9 @@ describe.each(['sqlite', 'postgres'] as const)('operations service killed (%s)',
     expect(after.every((c) => isTerminal(c.state))).toBe(true);
     expect(after.map((c) => c.state)).toEqual([
       'done',
+      'failed',
+      'rejected',
+      'expired',
       'done',
       'expired',
       'done',
@@ -133,6 +162,8 @@ describe.each(['sqlite', 'postgres'] as const)('operations service killed (%s)',
       'done',
       'expired',
     ]);
+    // What had ended before the kill is untouched: same state, same history.
+    for (const c of after.slice(0, 4)) expect(c.history, c.id).toEqual(before.get(c.id)!.history);
     // The cancelled command never reached the device; the others each reached it.
     expect(offline.received.map((c) => c.id)).toEqual([queued]);
   });

@@ -95,19 +95,37 @@ describe.each(['sqlite', 'postgres'] as const)('commands round trip (%s)', (data
     });
   });
 
-  it('moves an HVAC setpoint, and the unit reports the new setpoint', async () => {
-    const done = await send(ahu, 'set_supply_setpoint', { setpoint_c: 14.5 });
-    expect(done.result).toEqual({ supply_air_setpoint_c: 14.5 });
+  it('moves an HVAC setpoint: the unit reports it, and its supply air follows', async () => {
+    await waitFor('a supply temperature', async () => {
+      return typeof (await last('building_hvac', 'supply_air_temp_c', ahu)) === 'number';
+    });
+    // Far from what the unit runs at now (its mode follows the weather and the schedule).
+    const running = (await last('building_hvac', 'supply_air_setpoint_c', ahu)) as number;
+    const setpoint = running >= 21 ? 12.5 : 28.5;
+    const sign = Math.sign(setpoint - running);
+    const before = (await last('building_hvac', 'supply_air_temp_c', ahu)) as number;
+    const done = await send(ahu, 'set_supply_setpoint', { setpoint_c: setpoint });
+    expect(done.result).toEqual({ supply_air_setpoint_c: setpoint });
     await waitFor(
       'the setpoint in the telemetry',
-      async () => (await last('building_hvac', 'supply_air_setpoint_c', ahu)) === 14.5,
+      async () => (await last('building_hvac', 'supply_air_setpoint_c', ahu)) === setpoint,
+    );
+    // The supply air follows with the unit's lag (a time constant of two minutes).
+    await waitFor(
+      `the supply air 1.5 °C ${sign > 0 ? 'warmer' : 'cooler'}`,
+      async () =>
+        sign * (((await last('building_hvac', 'supply_air_temp_c', ahu)) as number) - before) >=
+        1.5,
+      60_000,
     );
   });
 
   it("dims a site's street lights with one request: one command per light, all done, each light dimmed", async () => {
     const selector = { park: 'yuzhu', site: 'tower-a', assetType: 'street_light' };
+    const full = new Map<string, number>();
     for (const [name, params] of [
       ['switch', { on: true }],
+      ['dim', { level_pct: 100 }],
       ['dim', { level_pct: 40 }],
     ] as const) {
       const r = await ops.api<{ commands: CommandView[] }>(
@@ -124,19 +142,32 @@ describe.each(['sqlite', 'postgres'] as const)('commands round trip (%s)', (data
       expect(r.body.commands.map((c) => c.deviceId).sort()).toEqual([...lights].sort());
       for (const c of r.body.commands)
         await ops.waitForCommand(c.id, (v) => v.state === 'done', 'done');
+      if (name === 'dim' && params.level_pct === 100)
+        for (const light of lights) {
+          await waitFor(
+            `${light} at 100 %`,
+            async () => (await last('street_light', 'dimming_pct', light)) === 100,
+          );
+          full.set(light, (await last('street_light', 'power_w', light)) as number);
+        }
     }
-    for (const light of lights)
+    for (const light of lights) {
       await waitFor(
         `${light} dimmed to 40 %`,
         async () => (await last('street_light', 'dimming_pct', light)) === 40,
       );
+      // The dimmed lamp draws 40 % of its full power.
+      const power = (await last('street_light', 'power_w', light)) as number;
+      expect(full.get(light)).toBeGreaterThan(10);
+      expect(power / full.get(light)!, light).toBeCloseTo(0.4, 1);
+    }
     const history = await ops.api<{ commands: CommandView[] }>(
       'GET',
       `/api/v1/devices/${lights[0]}/commands`,
       ops.tokens.viewer,
     );
     expect(history.status).toBe(200);
-    expect(history.body.commands.map((c) => c.name)).toEqual(['dim', 'switch']);
+    expect(history.body.commands.map((c) => c.name)).toEqual(['dim', 'dim', 'switch']);
   });
 
   it('records a refusal by the device as rejected, with its reason', async () => {
