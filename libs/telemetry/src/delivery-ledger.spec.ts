@@ -122,6 +122,22 @@ describe('DeliveryLedger', () => {
     expect(ledger.flush()[0]).toMatchObject({ clockRegressions: 2 });
   });
 
+  it('keeps the time of earlier counter runs covered: a clock stepped back after a restart is caught', () => {
+    const ledger = new DeliveryLedger();
+    const t = topicOf('cnc-10');
+    for (let seq = 1; seq <= 10; seq++) {
+      expect(ledger.admit(t, seq, 100_000 + seq * 1000)).toBe(true); // 101…110 s
+      ledger.record(t, seq, 100_000 + seq * 1000, 200_000);
+    }
+    // The counter restarts (seq 1, clock forward), then the clock steps back onto run 1's time.
+    expect(ledger.admit(t, 1, 300_000)).toBe(true);
+    ledger.record(t, 1, 300_000, 300_000);
+    expect(ledger.admit(t, 2, 105_000)).toBe(false); // seq 5 of the first run is stored there
+    expect(ledger.admit(t, 3, 150_000)).toBe(true); // earlier, but no sample is stored there
+    expect(ledger.admit(t, 4, 300_001)).toBe(true);
+    expect(ledger.flush()[0]).toMatchObject({ resets: 1, clockRegressions: 1 });
+  });
+
   it('is not confused by stored samples of one run arriving while another run is admitted', () => {
     const ledger = new DeliveryLedger();
     const t = topicOf('cnc-9');

@@ -65,7 +65,7 @@ export interface DeviceLedgerState {
   readonly missing: readonly (readonly [number, number])[];
   /** Seqs refused for a clock regression, above the highest stored. */
   readonly refused?: readonly (readonly [number, number])[];
-  /** Device time covered by the current counter run (see admit). */
+  /** Device time covered by the admitted samples, across counter runs (see admit). */
   readonly spans?: readonly (readonly [number, number])[];
 }
 
@@ -97,9 +97,9 @@ class DeviceLedger {
   admittedSeq = -1;
   admittedTs = 0;
   /**
-   * Device time covered by the admitted samples of the current counter run, as `[from, to]`
-   * spans (a few: a device may upload an older backlog beside its live samples). A newer seq
-   * inside them could overwrite a stored sample.
+   * Device time covered by the admitted samples, across counter runs, as `[from, to]` spans
+   * (at most MAX_SPANS: a device may upload an older backlog beside its live samples, and each
+   * counter restart starts a stretch). A newer seq inside them could overwrite a stored sample.
    */
   spans: [number, number][] = [];
   /** The span that samples in order extend. */
@@ -133,11 +133,15 @@ class DeviceLedger {
     return true;
   }
 
+  /**
+   * A new counter run (or the first sample). The time earlier runs covered stays covered: a
+   * clock stepped back after a counter restart would overwrite their samples just as surely.
+   */
   private newRun(seq: number, ts: number): void {
     this.admittedSeq = seq;
     this.admittedTs = ts;
-    this.spans = [[ts, ts]];
-    this.current = 0;
+    if (this.covered(ts)) this.current = this.spans.findIndex(([a, b]) => a <= ts && ts <= b);
+    else this.pushSpan(ts);
   }
 
   /** A sample of the current run was let through (or stored): its time is covered now. */
@@ -157,6 +161,11 @@ class DeviceLedger {
       this.current = this.spans.indexOf(current);
       return;
     }
+    this.pushSpan(ts);
+  }
+
+  /** A new stretch of covered time, the current one from now on. */
+  private pushSpan(ts: number): void {
     this.spans.push([ts, ts]);
     if (this.spans.length > MAX_SPANS) {
       // Forget the oldest stretch of time (the smallest end) but never the current one.
