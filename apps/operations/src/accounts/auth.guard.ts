@@ -4,7 +4,8 @@ import { roleAllows, type UserRole } from '@parkpulse/commands';
 import { OperationsError } from '../api/errors.js';
 import { AccountsService, type Caller } from './accounts.service.js';
 
-const ROLE_KEY = 'parkpulse:role';
+/** The metadata key of {@link Requires} (read by the guard and by the OpenAPI drift check). */
+export const ROLE_KEY = 'parkpulse:role';
 
 /** The least role a route needs; routes without it are public (health, metrics, log-in). */
 export const Requires = (role: UserRole) => SetMetadata(ROLE_KEY, role);
