@@ -1,9 +1,15 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { CommandView } from '@parkpulse/commands';
 import { DEV_GROUP_KEY, waitFor } from '@parkpulse/dev-services';
 import { parseScenario, runScenario, scenarioFleet } from '@parkpulse/park-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOperations, type Operations } from './support/operations.js';
-import { startPlatform, type Platform } from './support/platform.js';
+import { ROOT, startPlatform, type Platform } from './support/platform.js';
+
+const CLI = join(ROOT, 'apps/operations/dist/cli.js');
+const run = promisify(execFile);
 
 const scenario = parseScenario({
   name: 'commands-e2e',
@@ -168,6 +174,42 @@ describe.each(['sqlite', 'postgres'] as const)('commands round trip (%s)', (data
     );
     expect(history.status).toBe(200);
     expect(history.body.commands.map((c) => c.name)).toEqual(['dim', 'dim', 'switch']);
+  });
+
+  it('does the same from a script: the CLI sends, waits for the end and exits by the result', async () => {
+    const cli = (token: string, ...args: string[]) =>
+      // The token from the environment, as a script holds it (a token may start with "-").
+      run(process.execPath, [CLI, ...args, '--url', ops.url], {
+        env: { ...process.env, PARKPULSE_OPS_TOKEN: token },
+      }).then(
+        ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+    const sent = await cli(ops.tokens.operator, 'send', ahu, 'set_mode', 'mode=fan_only', '--wait');
+    expect(sent.code, sent.stderr).toBe(0);
+    // The command as accepted, then the final states of --wait.
+    const final = JSON.parse(sent.stdout.slice(sent.stdout.lastIndexOf('\n[') + 1)) as {
+      state: string;
+      result: object;
+    }[];
+    expect(final).toMatchObject([{ state: 'done', result: { mode: 'fan_only' } }]);
+    const high = await cli(
+      ops.tokens.operator,
+      'send',
+      ahu,
+      'set_supply_setpoint',
+      'setpoint_c=31',
+    );
+    expect(high.code).toBe(1);
+    expect(high.stderr).toMatch(/^parkpulse-ops: 422 .*param_out_of_range/);
+    const viewer = await cli(ops.tokens.viewer, 'send', ahu, 'set_mode', 'mode=off');
+    expect(viewer.code).toBe(1);
+    expect(viewer.stderr).toMatch(/^parkpulse-ops: 403 /);
+    const listed = await cli(ops.tokens.viewer, 'list', ahu, '--limit', '1');
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toMatchObject({
+      commands: [{ name: 'set_mode', state: 'done' }],
+    });
   });
 
   it('records a refusal by the device as rejected, with its reason', async () => {

@@ -20,7 +20,8 @@ const USAGE = `usage: npm run ops -- <command> [options]
   cancel <commandId>                            cancel a command not yet sent
   add-user <name> --role viewer|operator|admin [--password <pw>]
 
-options: --url (default $OPERATIONS_URL or http://127.0.0.1:9103), --token (default $PARKPULSE_OPS_TOKEN),
+options: --url (default $OPERATIONS_URL or http://127.0.0.1:9103), --token=<t> (default $PARKPULSE_OPS_TOKEN;
+         write it with "=": a token may start with "-"),
          --ttl <seconds>, --wait (send: wait for the end; exit 1 unless done)`;
 
 /** `level_pct=30 on=true mode=cooling` → typed parameters. */
