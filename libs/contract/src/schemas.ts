@@ -79,18 +79,16 @@ const seq = {
   maximum: Number.MAX_SAFE_INTEGER,
 };
 
+/** A string value of the contract (a string metric, a command result's value). */
+const plainString = {
+  type: 'string',
+  maxLength: DEFAULT_LIMITS.maxStringLength,
+  pattern: STRING_VALUE_PATTERN,
+};
+
 const genericValue = {
   description: `A metric the catalogue does not list: a finite number (stored as float), a boolean, a string of at most ${DEFAULT_LIMITS.maxStringLength} characters (Unicode code points) without control characters, or null (no reading).`,
-  anyOf: [
-    { type: 'number' },
-    { type: 'boolean' },
-    {
-      type: 'string',
-      maxLength: DEFAULT_LIMITS.maxStringLength,
-      pattern: STRING_VALUE_PATTERN,
-    },
-    { type: 'null' },
-  ],
+  anyOf: [{ type: 'number' }, { type: 'boolean' }, plainString, { type: 'null' }],
 };
 
 function metricSchema(name: string, spec: MetricSpec): JsonSchema {
@@ -412,17 +410,7 @@ export function commandResultSchema(): JsonSchema {
         description: `What the device reports back, a flat object of plain values: a finite number, a boolean, or a string of at most ${DEFAULT_LIMITS.maxStringLength} characters (Unicode code points) without control characters (the rule of a string metric). Missing or null: nothing.`,
         type: ['object', 'null'],
         propertyNames: { pattern: COMMAND_NAME_PATTERN.source },
-        additionalProperties: {
-          anyOf: [
-            { type: 'number' },
-            { type: 'boolean' },
-            {
-              type: 'string',
-              maxLength: DEFAULT_LIMITS.maxStringLength,
-              pattern: STRING_VALUE_PATTERN,
-            },
-          ],
-        },
+        additionalProperties: { anyOf: [{ type: 'number' }, { type: 'boolean' }, plainString] },
       },
       reason: {
         description:
