@@ -25,6 +25,8 @@ const CASES: readonly { fault?: DeviceFault; fails: readonly string[] }[] = [
   { fault: 'no-retained-status', fails: ['status'] },
   { fault: 'no-backoff', fails: ['reconnect'] },
   { fault: 'qos0', fails: ['qos'] },
+  // 900 s: the broker accepts it (≤ 1,200 s), the tester fails it (above 120 s, §1 says 30–60 s).
+  { fault: 'long-keepalive', fails: ['keepalive'] },
 ];
 
 interface Outcome {
@@ -111,7 +113,7 @@ describe('park-sim conform against simulated devices', () => {
   const describeClauses = (clauses: readonly ClauseResult[]) =>
     clauses.map((c) => `${c.id}: ${c.status} ${c.detail} ${c.examples.join(' | ')}`).join('\n');
 
-  it('passes a well-behaved device on every observable clause (keep-alive is not observable)', () => {
+  it('passes a well-behaved device on every clause, keep-alive and will flags from the broker', () => {
     const { code, report, stdout } = outcomes.get('conf-good')!;
     expect(
       Object.fromEntries(report.clauses.map((c) => [c.id, c.status])),
@@ -128,8 +130,13 @@ describe('park-sim conform against simulated devices', () => {
       will: 'pass',
       reconnect: 'pass',
       qos: 'pass',
-      keepalive: 'skip',
+      keepalive: 'pass',
     });
+    const detail = (id: string) => report.clauses.find((c) => c.id === id)!.detail;
+    expect(detail('keepalive')).toMatch(/^keep-alive 30 s, within/);
+    expect(detail('will')).toContain(
+      'will on parks/science-city/conform-lab/cnc_machine/conf-good/status, QoS 1, retained, 7 bytes',
+    );
     expect(report).toMatchObject({ mode: 'active', passed: true });
     expect(code).toBe(0);
     expect(stdout).toContain('PASS: every observable clause kept');
@@ -145,4 +152,15 @@ describe('park-sim conform against simulated devices', () => {
       expect(stdout).toMatch(new RegExp(`^${c.fails[0]}\\s+FAIL`, 'm'));
     });
   }
+
+  it("tells why from the broker's connection notice: no will set, a keep-alive of 900 s", () => {
+    const clause = (id: string, clauseId: string) =>
+      outcomes.get(id)!.report.clauses.find((c) => c.id === clauseId)!;
+    expect(clause('conf-no-will', 'will').detail).toMatch(/^no will set/);
+    expect(clause('conf-long-keepalive', 'keepalive').detail).toMatch(
+      /^keep-alive 900 s: above 120 s/,
+    );
+    // The tester's own connections as the device (the kicks: no will) are not the device's.
+    expect(clause('conf-good', 'will').status).toBe('pass');
+  });
 });

@@ -26,6 +26,7 @@ import { HeldClients, capturingAuthorizePublish } from './capture/capture.js';
 import { IngestDispatcher } from './capture/dispatcher.js';
 import { startLinkServer } from './capture/link-server.js';
 import { publishCommandAcks } from './command-acks.js';
+import { publishConnectionNotices } from './connection-notices.js';
 
 export const WS_PATH = '/mqtt';
 export const STATS_TOPIC_PREFIX = '$SYS/parkpulse/brokers';
@@ -137,6 +138,8 @@ export async function startBroker(
   metrics.observeCapture(dispatcher);
   limits.observe(aedes);
   publishCommandAcks(aedes);
+  // $parkpulse/connections/{clientId}: what each client asked for in its CONNECT (retained).
+  publishConnectionNotices(aedes);
   // Aedes emits 'error' for failures of its own (storing a subscription, publishing stored
   // wills); without a listener Node would end the process.
   (aedes as unknown as EventEmitter).on('error', (error: Error) => {

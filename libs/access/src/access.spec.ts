@@ -269,8 +269,52 @@ describe('authorisation', () => {
       'parks/science-city/gz-auto-parts/cnc_machine/cnc-002/cmd',
       'parks/+/gz-auto-parts/cnc_machine/cnc-001/cmd',
       '$SYS/#',
+      // The broker's notices (its own connection's included) are for watchers, not devices.
+      '$parkpulse/#',
+      '$parkpulse/connections/#',
+      '$parkpulse/connections/cnc-001',
+      '$parkpulse/connections/cnc-002',
+      '$parkpulse/command-deliveries/cnc-001',
     ])
       expect(access.maySubscribe(cnc, filter), filter).toBe(false);
+    expect(access.mayReceive(cnc, '$parkpulse/connections/cnc-002')).toBe(false);
+  });
+
+  it("keeps $parkpulse/… the broker's own: no device and no role publishes there", async () => {
+    const cnc = await identity('cnc-001', 'cnc-001', deriveDeviceKey(GROUP_KEY, 'cnc-001'));
+    const ing = await identity('parkpulse-ingestion', 'parkpulse-ingestion', 'ingestion-secret');
+    const obs = await identity('parkpulse-observer', 'parkpulse-observer', 'observer-secret');
+    const ops = await identity('ops', 'ops', 'operator-secret');
+    const svc = await identity('parkpulse-operations', 'parkpulse-operations', 'operations-secret');
+    for (const topic of [
+      '$parkpulse/connections/cnc-001',
+      '$parkpulse/connections/cnc-002',
+      '$parkpulse/command-deliveries/cnc-001',
+    ]) {
+      for (const who of [cnc, ing, obs, ops, svc])
+        expect(access.mayPublish(who, topic), topic).toBe(false);
+    }
+    // The ingestion publishes the dead letters, nothing else of the broker's tree.
+    expect(access.mayPublish(cnc, '$parkpulse/dead-letters/x')).toBe(false);
+  });
+
+  it('lets the observer and the operator, and only them, read the connection notices', async () => {
+    const obs = await identity('parkpulse-observer', 'parkpulse-observer', 'observer-secret');
+    const ops = await identity('ops', 'ops', 'operator-secret');
+    const ing = await identity('parkpulse-ingestion', 'parkpulse-ingestion', 'ingestion-secret');
+    const svc = await identity('parkpulse-operations', 'parkpulse-operations', 'operations-secret');
+    for (const reader of [obs, ops]) {
+      expect(access.maySubscribe(reader, '$parkpulse/connections/#')).toBe(true);
+      expect(access.maySubscribe(reader, '$parkpulse/connections/cnc-001')).toBe(true);
+      expect(access.mayReceive(reader, '$parkpulse/connections/cnc-001')).toBe(true);
+      // Not the whole tree: only what the roles list.
+      expect(access.maySubscribe(reader, '$parkpulse/#')).toBe(false);
+    }
+    for (const other of [ing, svc]) {
+      expect(access.maySubscribe(other, '$parkpulse/connections/#')).toBe(false);
+      expect(access.maySubscribe(other, '$parkpulse/connections/cnc-001')).toBe(false);
+      expect(access.mayReceive(other, '$parkpulse/connections/cnc-001')).toBe(false);
+    }
   });
 
   it('gives service accounts their role: ingestion dead letters, observer and operator read', async () => {

@@ -1,6 +1,7 @@
 import { createHash, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
 import {
   COMMAND_DELIVERIES_TOPIC_ROOT,
+  CONNECTIONS_TOPIC_ROOT,
   DEAD_LETTER_TOPIC_ROOT,
   DEVICE_ID_PATTERN,
   parseSparkplugTopic,
@@ -74,11 +75,14 @@ export const ROLE_RIGHTS: Readonly<
     ],
     subscribe: [],
   },
+  // Watchers, and the conformance tester: the broker's connection notices tell them what a
+  // device asked for in its CONNECT (keep-alive, last will).
   observer: {
     publish: [],
     subscribe: [
       `${TOPIC_ROOT}/#`,
       `${DEAD_LETTER_TOPIC_ROOT}/#`,
+      `${CONNECTIONS_TOPIC_ROOT}/#`,
       '$SYS/#',
       `${SPARKPLUG_NAMESPACE}/#`,
     ],
@@ -91,6 +95,7 @@ export const ROLE_RIGHTS: Readonly<
     subscribe: [
       `${TOPIC_ROOT}/#`,
       `${DEAD_LETTER_TOPIC_ROOT}/#`,
+      `${CONNECTIONS_TOPIC_ROOT}/#`,
       '$SYS/#',
       `${SPARKPLUG_NAMESPACE}/#`,
     ],

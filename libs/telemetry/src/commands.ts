@@ -37,6 +37,34 @@ export interface CommandDeliveryNotice {
   readonly at: number;
 }
 
+/**
+ * For every client whose CONNECT it accepted, the broker publishes
+ * `{CONNECTIONS_TOPIC_ROOT}/{clientId}` — retained (a watcher that subscribes later still gets
+ * it; the latest connect replaces it) and QoS 1 — with what the client asked for in its CONNECT:
+ * what another client cannot otherwise observe (keep-alive, the will's QoS and retain flag).
+ * Never a credential, nor the will's payload (only its size). Only the broker publishes there.
+ */
+export const CONNECTIONS_TOPIC_ROOT = '$parkpulse/connections';
+
+export interface ConnectionNotice {
+  readonly clientId: string;
+  /** The CONNECT's keep-alive, seconds (the broker refuses 0 and more than its limit, 1,200 s). */
+  readonly keepaliveS: number;
+  /** The clean-session flag. */
+  readonly clean: boolean;
+  /** MQTT protocol level: 4 = 3.1.1, 3 = 3.1. */
+  readonly protocolVersion: number;
+  /** The last will, or null when the CONNECT set none. */
+  readonly will: {
+    readonly topic: string;
+    readonly qos: number;
+    readonly retain: boolean;
+    readonly payloadBytes: number;
+  } | null;
+  /** Epoch ms at which the broker accepted the connection. */
+  readonly connectedAt: number;
+}
+
 export const COMMAND_RESULT_STATUSES = ['accepted', 'done', 'failed', 'rejected'] as const;
 export type CommandResultStatus = (typeof COMMAND_RESULT_STATUSES)[number];
 

@@ -59,7 +59,12 @@ export interface ConnectionFaults {
   readonly noBackoff?: boolean;
   /** Publish at QoS 0. */
   readonly qos0?: boolean;
+  /** Connect with a keep-alive of 900 s: the broker accepts it, the contract (30–60 s) does not. */
+  readonly longKeepalive?: boolean;
 }
+
+/** The keep-alive of a device with the `longKeepalive` fault, seconds. */
+export const LONG_KEEPALIVE_S = 900;
 
 const BATCH_LIMIT = 1000;
 const BATCH_BYTES = 200 * 1024;
@@ -141,7 +146,7 @@ export class SimDevice {
     const client = mqtt.connect(this.options.url, {
       clientId: this.address.deviceId,
       clean: true,
-      keepalive: 30,
+      keepalive: this.options.faults?.longKeepalive ? LONG_KEEPALIVE_S : 30,
       reconnectPeriod: 0, // reconnection is ours: back-off with jitter
       connectTimeout: 30_000,
       ...(this.options.faults?.noWill

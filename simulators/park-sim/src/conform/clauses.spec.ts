@@ -1,3 +1,4 @@
+import type { ConnectionNotice } from '@parkpulse/telemetry';
 import { describe, expect, it } from 'vitest';
 import { evaluate, type KickObservation, type ObservedMessage } from './clauses.js';
 
@@ -40,20 +41,43 @@ const KICKS: KickObservation[] = [
   { kickedAt: T0 + 16_000, reconnectedAt: T0 + 16_950, willSeen: true },
 ];
 
-const run = (messages: ObservedMessage[], kicks: KickObservation[] | null = KICKS) =>
-  Object.fromEntries(
-    evaluate({
-      deviceId: 'cnc-1',
-      startedAt: T0,
-      endedAt: T0 + 20_000,
-      messages,
-      ...(kicks ? { kicks } : {}),
-    }).map((c) => [c.id, c.status]),
-  );
+/** The broker's notice of a connection of cnc-1 that keeps the contract (§1). */
+function notice(tweak: Partial<ConnectionNotice> = {}): ConnectionNotice {
+  return {
+    clientId: 'cnc-1',
+    keepaliveS: 30,
+    clean: true,
+    protocolVersion: 4,
+    will: { topic: `${BASE}/status`, qos: 1, retain: true, payloadBytes: 7 },
+    connectedAt: T0 - 1000,
+    ...tweak,
+  };
+}
+const willOf = (tweak: Partial<NonNullable<ConnectionNotice['will']>>) => ({
+  will: { ...notice().will!, ...tweak },
+});
+
+const judge = (
+  messages: ObservedMessage[],
+  kicks: KickObservation[] | null = KICKS,
+  connections: ConnectionNotice[] = [],
+) =>
+  evaluate({
+    deviceId: 'cnc-1',
+    startedAt: T0,
+    endedAt: T0 + 20_000,
+    messages,
+    ...(kicks ? { kicks } : {}),
+    connections,
+  });
+const run = (...args: Parameters<typeof judge>) =>
+  Object.fromEntries(judge(...args).map((c) => [c.id, c.status]));
+const detailOf = (id: string, ...args: Parameters<typeof judge>) =>
+  judge(...args).find((c) => c.id === id)!.detail;
 
 describe('conformance clauses', () => {
   it('passes a device that keeps the contract', () => {
-    expect(run(goodTraffic())).toEqual({
+    expect(run(goodTraffic(), KICKS, [notice()])).toEqual({
       topic: 'pass',
       schema: 'pass',
       ranges: 'pass',
@@ -65,12 +89,88 @@ describe('conformance clauses', () => {
       will: 'pass',
       reconnect: 'pass',
       qos: 'pass',
-      keepalive: 'skip',
+      keepalive: 'pass',
     });
   });
 
-  it('skips will and reconnect in a passive run', () => {
+  it('skips the keep-alive without a connection notice; judges the will by the kicks alone', () => {
+    expect(run(goodTraffic())).toMatchObject({ will: 'pass', keepalive: 'skip' });
+  });
+
+  it('skips will and reconnect in a passive run without a connection notice', () => {
     expect(run(goodTraffic(), null)).toMatchObject({ will: 'skip', reconnect: 'skip' });
+  });
+
+  it('judges the will from the connection notice in a passive run', () => {
+    expect(run(goodTraffic(), null, [notice()])).toMatchObject({
+      will: 'pass',
+      reconnect: 'skip',
+      keepalive: 'pass',
+    });
+    expect(detailOf('will', goodTraffic(), null, [notice()])).toContain(
+      `will on ${BASE}/status, QoS 1, retained, 7 bytes`,
+    );
+    expect(run(goodTraffic(), null, [notice({ will: null })]).will).toBe('fail');
+    expect(detailOf('will', goodTraffic(), null, [notice({ will: null })])).toMatch(/^no will set/);
+  });
+
+  it('fails a will that is not retained, at QoS 0, empty, or on another topic; warns on QoS 2', () => {
+    for (const [bad, why] of [
+      [willOf({ retain: false }), /not retained/],
+      [willOf({ qos: 0 }), /QoS 0/],
+      [willOf({ payloadBytes: 0 }), /empty will payload/],
+      [willOf({ topic: `${BASE}/event` }), /not its own …\/status/],
+      // Its own status, but not where the device publishes.
+      [willOf({ topic: 'parks/science-city/lab2/cnc_machine/cnc-1/status' }), /not its own/],
+    ] as const) {
+      for (const kicks of [KICKS, null]) {
+        const connections = [notice(bad)];
+        expect(run(goodTraffic(), kicks, connections)).toMatchObject({
+          will: 'fail',
+          keepalive: 'pass',
+          status: 'pass',
+        });
+        expect(detailOf('will', goodTraffic(), kicks, connections)).toMatch(why);
+      }
+    }
+    expect(run(goodTraffic(), KICKS, [notice(willOf({ qos: 2 }))]).will).toBe('warn');
+    // One connection without a will among several is enough.
+    expect(run(goodTraffic(), KICKS, [notice(), notice({ will: null }), notice()]).will).toBe(
+      'fail',
+    );
+  });
+
+  it('fails a will the notice shows while no offline follows the kicks: not offline', () => {
+    const kicks = KICKS.map((k) => ({ ...k, willSeen: false }));
+    expect(run(goodTraffic(), kicks, [notice()]).will).toBe('fail');
+    expect(detailOf('will', goodTraffic(), kicks, [notice()])).toContain('payload is not offline');
+  });
+
+  it('passes a keep-alive of 30–60 s, warns outside it up to 120 s, fails 0 and above 120 s', () => {
+    const keepalive = (...values: number[]) =>
+      run(
+        goodTraffic(),
+        KICKS,
+        values.map((keepaliveS) => notice({ keepaliveS })),
+      ).keepalive;
+    expect(keepalive(30)).toBe('pass');
+    expect(keepalive(60)).toBe('pass');
+    expect(keepalive(45, 30)).toBe('pass');
+    expect(keepalive(29)).toBe('warn');
+    expect(keepalive(1)).toBe('warn');
+    expect(keepalive(61)).toBe('warn');
+    expect(keepalive(120)).toBe('warn');
+    expect(keepalive(121)).toBe('fail');
+    expect(keepalive(900)).toBe('fail');
+    expect(keepalive(0)).toBe('fail');
+    // Every connection counts: a reconnect with another keep-alive is judged too.
+    expect(keepalive(30, 900)).toBe('fail');
+    expect(detailOf('keepalive', goodTraffic(), KICKS, [notice({ keepaliveS: 900 })])).toMatch(
+      /^keep-alive 900 s: above 120 s/,
+    );
+    // Nothing else moves with it.
+    const { keepalive: _, ...rest } = run(goodTraffic(), KICKS, [notice({ keepaliveS: 900 })]);
+    expect(Object.values(rest).every((v) => v === 'pass')).toBe(true);
   });
 
   it('allows a redelivery (same seq and ts), warns on a gap, fails a seq that goes back', () => {

@@ -10,6 +10,7 @@ import {
   parseTimestamp,
   parseTopic,
   UP_CHANNELS,
+  type ConnectionNotice,
   type UpChannel,
 } from '@parkpulse/telemetry';
 
@@ -42,6 +43,12 @@ export interface Observation {
   readonly messages: readonly ObservedMessage[];
   /** Undefined for a passive run (no device key: the tester cannot kick). */
   readonly kicks?: readonly KickObservation[];
+  /**
+   * The broker's notices of the device's connections (`$parkpulse/connections/{deviceId}`), in
+   * order: the retained one of its current connection, then one per reconnect. The tester's own
+   * connections as the device (the kicks) are not among them.
+   */
+  readonly connections?: readonly ConnectionNotice[];
 }
 
 export const CLAUSE_IDS = [
@@ -81,12 +88,18 @@ export interface ConformanceThresholds {
   readonly minReconnectMs: number;
   /** Median interval outside [low, high] × the asset type's report interval fails. */
   readonly intervalTolerance: { readonly low: number; readonly high: number };
+  /**
+   * Keep-alive, seconds: [low, high] passes (the contract's §1 range); from 1 s up to `max`
+   * outside it warns; 0 (no keep-alive) or above `max` fails.
+   */
+  readonly keepaliveS: { readonly low: number; readonly high: number; readonly max: number };
 }
 
 export const DEFAULT_THRESHOLDS: ConformanceThresholds = {
   maxDriftMs: 5_000,
   minReconnectMs: 250,
   intervalTolerance: { low: 0.5, high: 2 },
+  keepaliveS: { low: 30, high: 60, max: 120 },
 };
 
 const TITLES: Record<ClauseId, [string, string]> = {
@@ -98,7 +111,7 @@ const TITLES: Record<ClauseId, [string, string]> = {
   batch: ['batch sizes', '§3'],
   interval: ["report interval vs the asset type's", '§2'],
   status: ['retained status online', '§4'],
-  will: ['last will offline', '§4'],
+  will: ['last will: own status, offline, QoS 1, retained', '§1, §4'],
   reconnect: ['reconnect back-off and jitter', '§1'],
   qos: ['QoS 1 on telemetry, status, event', '§1'],
   keepalive: ['keep-alive', '§1'],
@@ -221,6 +234,7 @@ export function evaluate(
   judgeInterval(good, samples, thresholds, set);
   judgeStatus(good, set);
   judgeKicks(obs.kicks, thresholds, set);
+  judgeWill(obs, [...addresses], set);
 
   const qos0 = good.filter((g) => g.m.qos === 0);
   set(
@@ -233,11 +247,7 @@ export function evaluate(
         : `${good.length} messages at QoS ≥ 1 (QoS 1 and 2 look the same to a QoS-1 subscriber)`,
     qos0.map((g) => g.m.topic),
   );
-  set(
-    'keepalive',
-    'skip',
-    'not observable from another client; the broker refuses 0 and > 1,200 s (CONNACK 6) and drops a device silent for 1.5 × its keep-alive',
-  );
+  judgeKeepalive(obs.connections ?? [], thresholds, set);
 
   return CLAUSE_IDS.map((id) => {
     const [title, ref] = TITLES[id];
@@ -408,20 +418,12 @@ function judgeKicks(
   thresholds: ConformanceThresholds,
   set: Setter,
 ): void {
-  if (kicks === undefined) {
-    const why =
-      'passive run: give the device key (--device-key or --group-key) for the active check';
-    set('will', 'skip', why);
-    return set('reconnect', 'skip', why);
-  }
-  const noWill = kicks.filter((k) => !k.willSeen).length;
-  set(
-    'will',
-    noWill > 0 ? 'fail' : 'pass',
-    noWill > 0
-      ? `no offline on the status topic after ${noWill} of ${kicks.length} kicks: no last will set`
-      : `offline published by the broker after each of ${kicks.length} kicks`,
-  );
+  if (kicks === undefined)
+    return set(
+      'reconnect',
+      'skip',
+      'passive run: give the device key (--device-key or --group-key) for the active check',
+    );
   const delays = kicks.flatMap((k) =>
     k.reconnectedAt === undefined ? [] : [k.reconnectedAt - k.kickedAt],
   );
@@ -442,4 +444,114 @@ function judgeKicks(
   if (delays.length >= 3 && spread < 0.05 * mean)
     return set('reconnect', 'warn', `reconnected after ${list}: no jitter visible`);
   set('reconnect', 'pass', `reconnected after ${list}`);
+}
+
+/**
+ * The last will (§1, §4): on the device's own `…/{deviceId}/status`, QoS 1, retained, not empty
+ * (as the broker's connection notices show it, for every connection of the device seen), and —
+ * in an active run — `offline` published after every kick.
+ */
+function judgeWill(obs: Observation, addresses: readonly string[], set: Setter): void {
+  const connections = obs.connections ?? [];
+  const kicks = obs.kicks;
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const own = (topic: string) => {
+    const parsed = parseTopic(topic);
+    if (!parsed.ok || parsed.value.channel !== 'status' || parsed.value.deviceId !== obs.deviceId)
+      return false;
+    // Where the device publishes, if it did: its will belongs there too.
+    return addresses.length !== 1 || topic === `${addresses[0]}/status`;
+  };
+  for (const [i, c] of connections.entries()) {
+    const which = connections.length > 1 ? `connection ${i + 1} of ${connections.length}: ` : '';
+    const will = c.will;
+    if (!will) {
+      problems.push(`${which}no last will in the CONNECT`);
+      continue;
+    }
+    if (!own(will.topic)) problems.push(`${which}will on ${will.topic}, not its own …/status`);
+    if (will.qos === 0) problems.push(`${which}will at QoS 0 (the contract: QoS 1)`);
+    else if (will.qos !== 1) warnings.push(`${which}will at QoS ${will.qos} (the contract: QoS 1)`);
+    if (!will.retain)
+      problems.push(`${which}will not retained: after it, the retained status still says online`);
+    if (will.payloadBytes === 0)
+      problems.push(`${which}empty will payload: it would clear the retained status`);
+  }
+  const lastWill = connections.at(-1)?.will;
+  const flags = lastWill
+    ? `will on ${lastWill.topic}, QoS ${lastWill.qos}, ${lastWill.retain ? 'retained' : 'not retained'}${lastWill.payloadBytes >= 0 ? `, ${lastWill.payloadBytes} bytes` : ''}`
+    : '';
+  const noWill = kicks ? kicks.filter((k) => !k.willSeen).length : 0;
+  if (kicks && noWill > 0)
+    problems.push(
+      connections.length > 0 && connections.every((c) => c.will)
+        ? `no offline on the status topic after ${noWill} of ${kicks.length} kicks: the will's payload is not offline`
+        : `no offline on the status topic after ${noWill} of ${kicks.length} kicks: no last will set`,
+    );
+  const unique = [...new Set(problems)];
+  const withoutWill = connections.filter((c) => !c.will).length;
+  if (withoutWill > 0)
+    return set(
+      'will',
+      'fail',
+      `no will set: the broker's notice of ${withoutWill} of ${connections.length} connections shows none`,
+      unique,
+    );
+  if (unique.length > 0) return set('will', 'fail', unique.join('; '), unique);
+  if (connections.length === 0 && !kicks)
+    return set(
+      'will',
+      'skip',
+      'no connection notice from the broker, and a passive run: give the device key (--device-key or --group-key) for the active check',
+    );
+  const seen = kicks ? `offline published by the broker after each of ${kicks.length} kicks` : '';
+  const detail = [
+    flags,
+    seen,
+    kicks ? '' : 'passive run: the will was not triggered (its payload is unchecked)',
+  ]
+    .filter((t) => t !== '')
+    .join('; ');
+  set('will', warnings.length > 0 ? 'warn' : 'pass', detail, [...new Set(warnings)]);
+}
+
+/**
+ * Keep-alive (§1: 30–60 s; the broker refuses 0 and above 1,200 s with CONNACK 6): inside the
+ * contract's range passes; outside it, up to `max`, warns; 0 or above `max` fails — the broker
+ * notices a device that is gone only after 1.5 × its keep-alive, and only then publishes its
+ * will: above 120 s its retained status says `online` for more than 3 minutes after it died.
+ */
+function judgeKeepalive(
+  connections: readonly ConnectionNotice[],
+  thresholds: ConformanceThresholds,
+  set: Setter,
+): void {
+  if (connections.length === 0)
+    return set(
+      'keepalive',
+      'skip',
+      'no connection notice from the broker ($parkpulse/connections/…): the device did not connect while watched, and no retained one',
+    );
+  const { low, high, max } = thresholds.keepaliveS;
+  const values = [...new Set(connections.map((c) => c.keepaliveS))];
+  const shown = values.map((v) => `${v} s`).join(', ');
+  const failing = values.filter((v) => !(v >= 1 && v <= max));
+  const outside = values.filter((v) => v < low || v > high);
+  const range = `the contract's ${low}–${high} s`;
+  if (failing.length > 0)
+    return set(
+      'keepalive',
+      'fail',
+      `keep-alive ${shown}: ${failing.some((v) => v < 1) ? '0 means none' : `above ${max} s`} (${range}); a dead device is noticed only after 1.5 × its keep-alive, and its will is published only then`,
+      failing.map((v) => `${v} s`),
+    );
+  if (outside.length > 0)
+    return set(
+      'keepalive',
+      'warn',
+      `keep-alive ${shown}: allowed, but outside ${range}${outside.some((v) => v < low) ? ' (shorter: a device whose PUBACKs wait 1.5 × its keep-alive is disconnected, §7)' : ''}`,
+      outside.map((v) => `${v} s`),
+    );
+  set('keepalive', 'pass', `keep-alive ${shown}, within ${range}`);
 }

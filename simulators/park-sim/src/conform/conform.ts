@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { deriveDeviceKey } from '@parkpulse/access';
-import { DEVICE_ID_PATTERN, TOPIC_ROOT } from '@parkpulse/telemetry';
+import {
+  CONNECTIONS_TOPIC_ROOT,
+  DEVICE_ID_PATTERN,
+  TOPIC_ROOT,
+  type ConnectionNotice,
+} from '@parkpulse/telemetry';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
   DEFAULT_THRESHOLDS,
@@ -14,7 +19,7 @@ import {
 export interface ConformOptions {
   readonly url: string;
   readonly deviceId: string;
-  /** An observer account (read-only: `parks/#`, dead letters, `$SYS/#`). */
+  /** An observer account (read-only: `parks/#`, dead letters, connection notices, `$SYS/#`). */
   readonly username: string;
   readonly password: string;
   /** Client id of the observer connection (default `{username}-conform-{random}`). */
@@ -70,6 +75,7 @@ export async function conform(options: ConformOptions): Promise<ConformReport> {
     throw new Error(`device id "${deviceId}" must match ${DEVICE_ID_PATTERN.source}`);
   const messages: ObservedMessage[] = [];
   const connects: number[] = [];
+  const notices: SeenNotice[] = [];
   const deadLetters: DeadLetterSeen[] = [];
   const startedAt = Date.now();
 
@@ -84,8 +90,14 @@ export async function conform(options: ConformOptions): Promise<ConformReport> {
     clientId: `${clientId}-sys`,
     ...login,
   });
-  announcements.on('message', (topic, payload) => {
-    if (topic.startsWith('$parkpulse/dead-letters/')) {
+  const noticeTopic = `${CONNECTIONS_TOPIC_ROOT}/${deviceId}`;
+  announcements.on('message', (topic, payload, packet) => {
+    if (topic === noticeTopic) {
+      const notice = parseNotice(payload, deviceId);
+      // A retained one left by an earlier run's kick is the tester's, not the device's.
+      if (notice && !(packet.retain && isTesters(notice)))
+        notices.push({ notice, byTester: false });
+    } else if (topic.startsWith('$parkpulse/dead-letters/')) {
       const doc = safeJson(payload) as { reason?: string; detail?: string; topic?: string };
       deadLetters.push({
         topic: doc?.topic ?? topic,
@@ -111,23 +123,35 @@ export async function conform(options: ConformOptions): Promise<ConformReport> {
       {
         '$SYS/+/new/clients': { qos: 0 },
         [`$parkpulse/dead-letters/${TOPIC_ROOT}/+/+/+/${deviceId}/#`]: { qos: 0 },
+        // Retained: the device's current connection, even if it connected before the tester.
+        [noticeTopic]: { qos: 1 },
       },
       {},
     );
     await sleepUnless(options.watchMs, options.signal);
 
     let kicks: KickObservation[] | undefined;
+    const noticesBeforeKicks = notices.length;
     if (options.deviceKey !== undefined && !options.signal?.aborted) {
       kicks = [];
       for (let i = 0; i < (options.kicks ?? 3) && !options.signal?.aborted; i++) {
-        kicks.push(await kick(options, options.deviceKey, connects, messages, statusTopic.suffix));
+        kicks.push(
+          await kick(options, options.deviceKey, {
+            connects,
+            messages,
+            statusSuffix: statusTopic.suffix,
+          }),
+        );
         // Let it settle (upload its backlog) before the next kick.
         await sleepUnless(1000, options.signal);
       }
     }
+    // The broker announced each kick's connection too: those notices are the tester's.
+    markTesters(notices.slice(noticesBeforeKicks), kicks?.length ?? 0);
     const endedAt = Date.now();
+    const connections = notices.filter((n) => !n.byTester).map((n) => n.notice);
     const clauses = evaluate(
-      { deviceId, startedAt, endedAt, messages, ...(kicks ? { kicks } : {}) },
+      { deviceId, startedAt, endedAt, messages, connections, ...(kicks ? { kicks } : {}) },
       options.thresholds ?? DEFAULT_THRESHOLDS,
     );
     return {
@@ -155,17 +179,20 @@ export async function conform(options: ConformOptions): Promise<ConformReport> {
 async function kick(
   options: ConformOptions,
   key: string,
-  connects: number[],
-  messages: ObservedMessage[],
-  statusSuffix: string,
+  seen: {
+    readonly connects: number[];
+    readonly messages: ObservedMessage[];
+    readonly statusSuffix: string;
+  },
 ): Promise<KickObservation> {
+  const { connects, messages, statusSuffix } = seen;
   const before = connects.length;
   const sentAt = Date.now();
-  const taker = await connectClient(options.url, {
-    clientId: options.deviceId,
-    username: options.deviceId,
-    password: key,
-  }).catch((error: Error) => {
+  const taker = await connectClient(
+    options.url,
+    { clientId: options.deviceId, username: options.deviceId, password: key },
+    TAKER_KEEPALIVE_S,
+  ).catch((error: Error) => {
     throw new Error(`active check: could not log in as ${options.deviceId}: ${error.message}`);
   });
   // A device without back-off may already have taken the session back: do not wait on it.
@@ -194,6 +221,69 @@ async function kick(
   };
 }
 
+/**
+ * The keep-alive of the tester's own connections as the device: outside the contract's 30–60 s,
+ * so that the broker's notice of such a connection is told from a conforming device's, and far
+ * below any broker's limit.
+ */
+const TAKER_KEEPALIVE_S = 17;
+
+interface SeenNotice {
+  readonly notice: ConnectionNotice;
+  /** The notice of the tester's own connection as the device (a kick). */
+  byTester: boolean;
+}
+
+function isTesters(notice: ConnectionNotice): boolean {
+  return notice.will === null && notice.keepaliveS === TAKER_KEEPALIVE_S;
+}
+
+/**
+ * Marks the notices of the tester's own connections (one per kick, no will and the taker's
+ * keep-alive). A device's notice that looked the same would say the same: which is left out does
+ * not change the verdict.
+ */
+function markTesters(seen: readonly SeenNotice[], kicks: number): void {
+  let left = kicks;
+  for (const n of seen) {
+    if (left === 0) return;
+    if (isTesters(n.notice)) {
+      n.byTester = true;
+      left--;
+    }
+  }
+}
+
+/** A connection notice of the device, or undefined for anything else on its topic. */
+function parseNotice(payload: Buffer, deviceId: string): ConnectionNotice | undefined {
+  const doc = safeJson(payload) as Partial<ConnectionNotice> | undefined;
+  if (!doc || typeof doc !== 'object' || doc.clientId !== deviceId) return undefined;
+  if (typeof doc.keepaliveS !== 'number' || typeof doc.connectedAt !== 'number') return undefined;
+  const will = doc.will;
+  const willOk =
+    will === null ||
+    (typeof will === 'object' &&
+      typeof will.topic === 'string' &&
+      typeof will.qos === 'number' &&
+      typeof will.retain === 'boolean');
+  if (!willOk) return undefined;
+  return {
+    clientId: doc.clientId,
+    keepaliveS: doc.keepaliveS,
+    clean: doc.clean === true,
+    protocolVersion: typeof doc.protocolVersion === 'number' ? doc.protocolVersion : 0,
+    will: will
+      ? {
+          topic: will.topic,
+          qos: will.qos,
+          retain: will.retain,
+          payloadBytes: typeof will.payloadBytes === 'number' ? will.payloadBytes : -1,
+        }
+      : null,
+    connectedAt: doc.connectedAt,
+  };
+}
+
 function isOffline(payload: Buffer): boolean {
   const text = payload.toString('utf8').trim();
   if (text === 'offline') return true;
@@ -203,12 +293,13 @@ function isOffline(payload: Buffer): boolean {
 function connectClient(
   url: string,
   login: { clientId: string; username: string; password: string },
+  keepalive = 30,
 ): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
     const client = mqtt.connect(url, {
       ...login,
       clean: true,
-      keepalive: 30,
+      keepalive,
       reconnectPeriod: 0,
       connectTimeout: 10_000,
     });

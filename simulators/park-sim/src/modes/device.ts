@@ -17,6 +17,7 @@ export const DEVICE_FAULTS = [
   'no-retained-status',
   'no-backoff',
   'qos0',
+  'long-keepalive',
 ] as const;
 export type DeviceFault = (typeof DEVICE_FAULTS)[number];
 
@@ -61,6 +62,7 @@ export class ContractDevice {
       noRetainedStatus: f.has('no-retained-status'),
       noBackoff: f.has('no-backoff'),
       qos0: f.has('qos0'),
+      longKeepalive: f.has('long-keepalive'),
     };
     this.device = new SimDevice(options.address, {
       url: options.url,
