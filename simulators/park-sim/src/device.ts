@@ -1,6 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { parseCommandMessage, type CommandMessage } from '@parkpulse/telemetry';
-import type { CommandOutcome } from './models/commands.js';
+import { answersFor, type AnswerBody, type CommandOutcome } from './models/commands.js';
 
 export interface DeviceAddress {
   readonly park: string;
@@ -208,31 +208,18 @@ export class SimDevice {
     this.commands.received++;
     const answers: string[] = [];
     this.answered.set(command.id, answers);
-    const answer = (body: { status: string } & Record<string, unknown>) => {
+    const answer = (body: AnswerBody) => {
       const json = JSON.stringify({ id: command.id, ts: Date.now(), ...body });
       answers.push(json);
       this.commands.answers[body.status] = (this.commands.answers[body.status] ?? 0) + 1;
       void this.publish(this.topics.cmdResult, json, 0);
     };
-    if (Date.now() > command.expiresAt)
-      return answer({
-        status: 'rejected',
-        reason: 'expired',
-        message: 'received after its deadline',
-      });
-    const outcome = this.options.onCommand(command);
-    if (outcome.status === 'rejected')
-      return answer({ status: 'rejected', reason: outcome.reason, message: outcome.message });
-    answer({ status: 'accepted' });
+    const { now, later } = answersFor(
+      Date.now() > command.expiresAt ? 'expired' : this.options.onCommand(command),
+    );
+    answer(now);
     // A slow answer, as real equipment gives: `done` after the work took its time.
-    setTimeout(() => {
-      answer({
-        status: outcome.status,
-        result: outcome.result,
-        ...(outcome.reason ? { reason: outcome.reason } : {}),
-        ...(outcome.message ? { message: outcome.message } : {}),
-      });
-    }, outcome.afterMs).unref();
+    if (later) setTimeout(() => answer(later.body), later.afterMs).unref();
   }
 
   /**

@@ -21,6 +21,37 @@ export type CommandOutcome =
       readonly message?: string;
     };
 
+/** One `cmd_result` body, without the command id and time the device adds (contract §5b). */
+export type AnswerBody = { readonly status: string } & Readonly<Record<string, unknown>>;
+
+/**
+ * What a device answers for an outcome: `rejected` at once, or `accepted` now and the final
+ * status after `afterMs` (`later`). A command past its deadline is refused without looking.
+ */
+export function answersFor(outcome: CommandOutcome | 'expired'): {
+  readonly now: AnswerBody;
+  readonly later?: { readonly afterMs: number; readonly body: AnswerBody };
+} {
+  if (outcome === 'expired')
+    return {
+      now: { status: 'rejected', reason: 'expired', message: 'received after its deadline' },
+    };
+  if (outcome.status === 'rejected')
+    return { now: { status: 'rejected', reason: outcome.reason, message: outcome.message } };
+  return {
+    now: { status: 'accepted' },
+    later: {
+      afterMs: outcome.afterMs,
+      body: {
+        status: outcome.status,
+        result: outcome.result,
+        ...(outcome.reason ? { reason: outcome.reason } : {}),
+        ...(outcome.message ? { message: outcome.message } : {}),
+      },
+    },
+  };
+}
+
 /** A device model that also takes commands. */
 export interface CommandableModel extends DeviceModel {
   command(name: string, params: CommandParams, tMs: number): CommandOutcome;
