@@ -1,6 +1,7 @@
 import { escape, Point } from '@influxdata/influxdb-client';
 import {
   PRESENCE_STATES,
+  clipText,
   replaceControlChars,
   type CommandResultMessage,
   type EventMessage,
@@ -175,8 +176,8 @@ export function rejectPoint(record: RejectRecord): Point {
   const point = new Point(MEASUREMENT.reject)
     .tag('reason', record.reason)
     .tag('park', record.park ?? 'unknown')
-    .stringField('topic', replaceControlChars(record.topic).slice(0, 256))
-    .stringField('detail', record.detail.slice(0, 512))
+    .stringField('topic', clipText(replaceControlChars(record.topic), 256))
+    .stringField('detail', clipText(record.detail, 512))
     .timestamp(record.ts);
   if (record.device !== undefined) point.stringField('device', record.device);
   return point;
@@ -214,7 +215,7 @@ export function commandPoint(record: CommandRecord): Point {
     .tag('source', record.source)
     .stringField('id', record.id)
     .timestamp(record.ts);
-  if (record.detail) point.stringField('detail', replaceControlChars(record.detail).slice(0, 512));
+  if (record.detail) point.stringField('detail', clipText(replaceControlChars(record.detail), 512));
   if (record.by) point.stringField('by', record.by);
   return point;
 }
@@ -263,7 +264,7 @@ export function alarmEventPoint(record: AlarmEventPointRecord): Point {
     .stringField('by', record.by)
     .timestamp(record.ts);
   if (record.comment)
-    point.stringField('comment', replaceControlChars(record.comment).slice(0, 512));
+    point.stringField('comment', clipText(replaceControlChars(record.comment), 512));
   if (typeof record.value === 'number') point.floatField('value', record.value);
   else if (record.value !== null && record.value !== undefined)
     point.stringField('value_text', String(record.value));

@@ -58,6 +58,16 @@ export function codePointLength(text: string, max = Infinity): number {
   return n;
 }
 
+/**
+ * `text` cut to at most `maxUnits` UTF-16 code units between two characters: never after the
+ * first half of a surrogate pair (which would store U+FFFD in its place).
+ */
+export function clipText(text: string, maxUnits: number): string {
+  if (text.length <= maxUnits) return text;
+  const end = isHighSurrogate(text.charCodeAt(maxUnits - 1)) ? maxUnits - 1 : maxUnits;
+  return text.slice(0, end);
+}
+
 function isHighSurrogate(unit: number): boolean {
   return unit >= 0xd800 && unit <= 0xdbff;
 }

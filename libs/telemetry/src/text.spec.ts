@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { clipText, codePointLength, freeTextProblem } from './text.js';
+
+describe('text rules', () => {
+  it('counts code points, not UTF-16 units', () => {
+    expect(codePointLength('🔥'.repeat(200))).toBe(200);
+    expect(codePointLength('a\ud800b')).toBe(3); // an unpaired half counts as one
+  });
+
+  it('clips between characters, never inside a surrogate pair', () => {
+    expect(clipText('abc', 5)).toBe('abc');
+    expect(clipText('abcdef', 4)).toBe('abcd');
+    // 'a' + 🔥 (2 units): a cut at 2 would keep the first half only.
+    expect(clipText('a🔥b', 2)).toBe('a');
+    expect(clipText('a🔥b', 3)).toBe('a🔥');
+    expect(clipText('🔥'.repeat(300), 512)).toBe('🔥'.repeat(256));
+    expect(clipText('x' + '🔥'.repeat(300), 512)).toBe('x' + '🔥'.repeat(255));
+  });
+
+  it('names the rule a free text broke', () => {
+    expect(freeTextProblem('message', 'two\nlines\tand a tab\r', 512)).toBeUndefined();
+    expect(freeTextProblem('message', 'ring\u0007', 512)).toBe(
+      'message must not contain control characters other than tab, LF and CR (found U+0007)',
+    );
+    expect(freeTextProblem('message', '🔥'.repeat(513), 512)).toBe(
+      'message is 513 characters (Unicode code points), at most 512',
+    );
+  });
+});
