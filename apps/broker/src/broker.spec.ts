@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessControl, deriveDeviceKey, newGroupKey, parseRegistry } from '@parkpulse/access';
 import { ConfigError } from '@parkpulse/config';
 import { STATS_TOPIC_PREFIX, WS_PATH, startBroker, type RunningBroker } from './broker.js';
-import { loadConfig, type BrokerConfig } from './config.js';
-import { DEFAULT_DISPATCHER_CONFIG } from './capture/dispatcher.js';
+import { loadConfig } from './config.js';
+import { unitConfig } from '../test/unit-config.js';
 import { LINK_TOPIC, LinkSession, decodeBatch, type LinkMessage } from '@parkpulse/ingest-link';
 
 const GROUP_KEY = newGroupKey();
@@ -24,22 +24,6 @@ function login(clientId: string): { clientId: string; username: string; password
   if (clientId.startsWith('ing')) return { clientId, username: 'ing', password: 'ing-secret' };
   if (clientId.startsWith('obs')) return { clientId, username: 'obs', password: 'obs-secret' };
   return { clientId, username: clientId, password: deriveDeviceKey(GROUP_KEY, clientId) };
-}
-
-function unitConfig(overrides: Partial<BrokerConfig>): BrokerConfig {
-  return {
-    id: 'unit',
-    host: '127.0.0.1',
-    mqttPort: 0,
-    wsPort: 0,
-    httpPort: 0,
-    connectTimeoutMs: 5000,
-    statsIntervalMs: 0,
-    ingestLink: { host: '127.0.0.1', port: 0, dispatcher: DEFAULT_DISPATCHER_CONFIG },
-    registryFile: '(in memory)',
-    plaintext: true,
-    ...overrides,
-  };
 }
 
 describe('config', () => {

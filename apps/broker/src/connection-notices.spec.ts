@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessControl, deriveDeviceKey, newGroupKey, parseRegistry } from '@parkpulse/access';
 import { CONNECTIONS_TOPIC_ROOT, type ConnectionNotice } from '@parkpulse/telemetry';
 import { startBroker, type RunningBroker } from './broker.js';
-import { DEFAULT_DISPATCHER_CONFIG } from './capture/dispatcher.js';
+import { unitConfig } from '../test/unit-config.js';
 
 const GROUP_KEY = newGroupKey();
 const access = new AccessControl(
@@ -32,22 +32,7 @@ describe('connection notices ($parkpulse/connections/{clientId})', () => {
   const clients: MqttClient[] = [];
 
   beforeAll(async () => {
-    broker = await startBroker(
-      {
-        id: 'unit',
-        host: '127.0.0.1',
-        mqttPort: 0,
-        wsPort: 0,
-        httpPort: 0,
-        connectTimeoutMs: 5000,
-        statsIntervalMs: 0,
-        ingestLink: { host: '127.0.0.1', port: 0, dispatcher: DEFAULT_DISPATCHER_CONFIG },
-        registryFile: '(in memory)',
-        plaintext: true,
-      },
-      undefined,
-      access,
-    );
+    broker = await startBroker(unitConfig(), undefined, access);
     url = `mqtt://127.0.0.1:${broker.ports.mqtt}`;
   });
 

@@ -7,9 +7,9 @@ import {
   type CommandMessage,
 } from './commands.js';
 import type { DecodeContext } from './decoders/decoder.js';
-import type { Result } from './errors.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { parseTopic, type ParsedTopic } from './topic.js';
+import { bytes, rejection, value } from '../test/results.js';
 
 const NOW = Date.UTC(2026, 0, 1);
 const CTX: DecodeContext = { receivedAt: NOW, limits: DEFAULT_LIMITS };
@@ -21,22 +21,8 @@ const TOPIC: ParsedTopic = (() => {
   return result.value;
 })();
 
-function bytes(payload: string | object): Buffer {
-  return Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload), 'utf8');
-}
-
 function decode(payload: string | object): ReturnType<typeof decodeCommandResult> {
   return decodeCommandResult(TOPIC, bytes(payload), CTX);
-}
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`expected a value, got ${result.error.message}`);
-  return result.value;
-}
-
-function rejection(result: Result<unknown>): { reason: string; detail: string } {
-  if (result.ok) throw new Error('expected a rejection, got a value');
-  return { reason: result.error.reason, detail: result.error.detail };
 }
 
 const invalid = (detail: string) => ({ reason: 'cmd_result_invalid', detail });

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { DecodeContext, PayloadDecoder } from './decoders/decoder.js';
-import { ok, type Result } from './errors.js';
+import { ok } from './errors.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { decodeEvent, decodeStatus, decodeTelemetry } from './messages.js';
 import { parseTopic, type ParsedTopic } from './topic.js';
+import { bytes, rejection, value } from '../test/results.js';
 
 const NOW = Date.UTC(2026, 0, 1);
 const CTX: DecodeContext = { receivedAt: NOW, limits: DEFAULT_LIMITS };
@@ -17,20 +18,6 @@ function topic(channel: 'telemetry' | 'status' | 'event'): ParsedTopic {
 const TELEMETRY = topic('telemetry');
 const STATUS = topic('status');
 const EVENT = topic('event');
-
-function bytes(payload: string | object): Buffer {
-  return Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload), 'utf8');
-}
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`expected a value, got ${result.error.message}`);
-  return result.value;
-}
-
-function rejection(result: Result<unknown>): { reason: string; detail: string } {
-  if (result.ok) throw new Error('expected a rejection, got a value');
-  return { reason: result.error.reason, detail: result.error.detail };
-}
 
 describe('decodeTelemetry', () => {
   it('decodes, validates and keeps the topic', () => {
