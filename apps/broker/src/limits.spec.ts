@@ -321,6 +321,12 @@ describe('BrokerLimits', () => {
       await Promise.resolve();
     }
     expect(conn.destroyed).toBe(true);
+    // Destroyed, but not closed yet: Aedes may still read, a wake-up may still fire. The cut is
+    // counted once.
+    conn.read();
+    conn.emit('readable');
+    conn.read();
+    await Promise.resolve();
     expect((await counter(metrics.limitDisconnects))['publish_rate']).toBe(1);
     limits.close();
   });

@@ -355,6 +355,8 @@ class Guard {
   /** Aedes is parsing what the last read returned (synchronously); `deferred`: it asked for more. */
   parsing = false;
   deferred = false;
+  /** Cut off by a limit (the socket destroyed, its 'close' may not have come yet). */
+  cut = false;
   closed = false;
 
   constructor(
@@ -612,7 +614,9 @@ export class BrokerLimits {
 
     const read = stream.read.bind(stream) as Read;
     stream.read = ((size?: number) =>
-      size === 0 || guard.closed ? read(size) : this.read(guard, read, size)) as Duplex['read'];
+      size === 0 || guard.closed || guard.cut
+        ? read(size)
+        : this.read(guard, read, size)) as Duplex['read'];
 
     const write = stream.write.bind(stream) as Write;
     // Aedes waits for 'drain' whenever a write returns false, holding one of its 100 delivery
@@ -757,7 +761,16 @@ export class BrokerLimits {
     this.metrics.clientsThrottled.set(this.throttledNow);
   }
 
+  /**
+   * Cuts the client off, once. A destroyed socket says 'close' only later (after its handle is
+   * closed): until then Aedes may still read and a wake-up may still fire, and each would cut —
+   * and count — again. From here its reads go straight to the destroyed stream.
+   */
   private disconnect(guard: Guard, reason: DisconnectReason, why: string): void {
+    if (guard.cut) return;
+    guard.cut = true;
+    clearTimeout(guard.wake);
+    guard.wake = undefined;
     this.count('disconnected', reason);
     this.note(`client ${guard.clientId} disconnected: ${why}`);
     guard.stream.destroy();
