@@ -138,8 +138,8 @@ export async function startBroker(
   metrics.observeCapture(dispatcher);
   limits.observe(aedes);
   publishCommandAcks(aedes);
-  // $parkpulse/connections/{clientId}: what each client asked for in its CONNECT (retained).
-  publishConnectionNotices(aedes);
+  // $parkpulse/connections/{clientId}: what each device asked for in its CONNECT (retained).
+  publishConnectionNotices(aedes, (client) => auth.identityOf(client)?.kind === 'device');
   // Aedes emits 'error' for failures of its own (storing a subscription, publishing stored
   // wills); without a listener Node would end the process.
   (aedes as unknown as EventEmitter).on('error', (error: Error) => {

@@ -38,9 +38,9 @@ export interface CommandDeliveryNotice {
 }
 
 /**
- * For every client whose CONNECT it accepted, the broker publishes
+ * For every device whose CONNECT it accepted (no service account), the broker publishes
  * `{CONNECTIONS_TOPIC_ROOT}/{clientId}` — retained (a watcher that subscribes later still gets
- * it; the latest connect replaces it) and QoS 1 — with what the client asked for in its CONNECT:
+ * it; the latest connect replaces it) and QoS 1 — with what the device asked for in its CONNECT:
  * what another client cannot otherwise observe (keep-alive, the will's QoS and retain flag).
  * Never a credential, nor the will's payload (only its size). Only the broker publishes there.
  */
