@@ -156,6 +156,20 @@ client.disconnect(); client.loop_stop()
     ]);
   });
 
+  it("stores a cmd_result's multi-line message with its lines, as an event's", async () => {
+    const message = 'spindle stopped\nat 12:01\r\n\ttool 4 "T-12"';
+    await pub(
+      'cnc-answers',
+      'cmd_result',
+      JSON.stringify({ id: 'c-77', status: 'failed', reason: 'spindle_fault', message, ts }),
+    );
+    await platform.waitForCount('device_command', 'id', 1, `"device" = 'cnc-answers'`);
+    const [points = []] = await platform.store.query(
+      `SELECT "detail", "status", "source" FROM "device_command" WHERE "device" = 'cnc-answers'`,
+    );
+    expect(points[0]?.values).toEqual([[ts, `spindle_fault: ${message}`, 'failed', 'device']]);
+  });
+
   it('under MQTT 3.1 refuses a device id over 23 characters with CONNACK 2, as documented; 3.1.1 takes it', async () => {
     const id = 'cnc-twenty-four-chars-0'; // 23
     const long = `${id}1`; // 24

@@ -2,6 +2,7 @@ import { escape, Point } from '@influxdata/influxdb-client';
 import {
   PRESENCE_STATES,
   clipText,
+  freeTextForRecord,
   replaceControlChars,
   type CommandResultMessage,
   type EventMessage,
@@ -215,7 +216,7 @@ export function commandPoint(record: CommandRecord): Point {
     .tag('source', record.source)
     .stringField('id', record.id)
     .timestamp(record.ts);
-  if (record.detail) point.stringField('detail', clipText(replaceControlChars(record.detail), 512));
+  if (record.detail) point.stringField('detail', clipText(freeTextForRecord(record.detail), 512));
   if (record.by) point.stringField('by', record.by);
   return point;
 }
@@ -264,7 +265,7 @@ export function alarmEventPoint(record: AlarmEventPointRecord): Point {
     .stringField('by', record.by)
     .timestamp(record.ts);
   if (record.comment)
-    point.stringField('comment', clipText(replaceControlChars(record.comment), 512));
+    point.stringField('comment', clipText(freeTextForRecord(record.comment), 512));
   if (typeof record.value === 'number') point.floatField('value', record.value);
   else if (record.value !== null && record.value !== undefined)
     point.stringField('value_text', String(record.value));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clipText, codePointLength, freeTextProblem } from './text.js';
+import { clipText, codePointLength, freeTextForRecord, freeTextProblem } from './text.js';
 
 describe('text rules', () => {
   it('counts code points, not UTF-16 units', () => {
@@ -15,6 +15,13 @@ describe('text rules', () => {
     expect(clipText('a🔥b', 3)).toBe('a🔥');
     expect(clipText('🔥'.repeat(300), 512)).toBe('🔥'.repeat(256));
     expect(clipText('x' + '🔥'.repeat(300), 512)).toBe('x' + '🔥'.repeat(255));
+  });
+
+  it('keeps the lines of a free text for a record, and nothing the free-text rule refuses', () => {
+    expect(freeTextForRecord('two\nlines\r\n\tand a tab 🔥')).toBe('two\nlines\r\n\tand a tab 🔥');
+    expect(freeTextForRecord('ring\u0007 nul\u0000 del\u007f c1\u0085 half\ud800!')).toBe(
+      'ring? nul? del? c1? half?!',
+    );
   });
 
   it('names the rule a free text broke', () => {

@@ -14,6 +14,8 @@ const CONTROL_CHARS_G = /[\u0000-\u001f\u007f]/g;
 // eslint-disable-next-line no-control-regex -- as above
 const FREE_TEXT_REFUSED = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|\p{Cs}/u;
 
+const FREE_TEXT_REFUSED_G = new RegExp(FREE_TEXT_REFUSED.source, 'gu');
+
 export function hasControlChars(text: string): boolean {
   return CONTROL_CHARS.test(text);
 }
@@ -70,6 +72,15 @@ export function clipText(text: string, maxUnits: number): string {
 
 function isHighSurrogate(unit: number): boolean {
   return unit >= 0xd800 && unit <= 0xdbff;
+}
+
+/**
+ * Free text for a record (a command's detail, an alarm comment): what the free-text rule refuses
+ * replaced by `?`, tab, LF and CR kept — a device's multi-line message is stored as it was sent,
+ * as an event's is.
+ */
+export function freeTextForRecord(text: string): string {
+  return text.replace(FREE_TEXT_REFUSED_G, '?');
 }
 
 /** The text with every control character replaced by `?` (for error details and records). */
