@@ -321,11 +321,13 @@ describe('BrokerLimits', () => {
       await Promise.resolve();
     }
     expect(conn.destroyed).toBe(true);
-    // Destroyed, but not closed yet: Aedes may still read, a wake-up may still fire. The cut is
-    // counted once.
-    conn.read();
+    // Destroyed, but not closed yet: Aedes may still read, a wake-up may still fire. A destroyed
+    // stream still hands out what it buffered: the rest of the flood must not reach Aedes
+    // unscanned. The cut is counted once.
+    expect(conn.readableLength).toBeGreaterThan(0);
+    expect(conn.read()).toBeNull();
     conn.emit('readable');
-    conn.read();
+    expect(conn.read()).toBeNull();
     await Promise.resolve();
     expect((await counter(metrics.limitDisconnects))['publish_rate']).toBe(1);
     limits.close();

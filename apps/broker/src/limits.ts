@@ -613,10 +613,11 @@ export class BrokerLimits {
     stream.once('close', () => this.closed(guard));
 
     const read = stream.read.bind(stream) as Read;
-    stream.read = ((size?: number) =>
-      size === 0 || guard.closed || guard.cut
-        ? read(size)
-        : this.read(guard, read, size)) as Duplex['read'];
+    stream.read = ((size?: number) => {
+      // Cut off: a destroyed stream still hands out what it buffered, unscanned. Nothing more.
+      if (guard.cut) return null;
+      return size === 0 || guard.closed ? read(size) : this.read(guard, read, size);
+    }) as Duplex['read'];
 
     const write = stream.write.bind(stream) as Write;
     // Aedes waits for 'drain' whenever a write returns false, holding one of its 100 delivery
@@ -764,7 +765,8 @@ export class BrokerLimits {
   /**
    * Cuts the client off, once. A destroyed socket says 'close' only later (after its handle is
    * closed): until then Aedes may still read and a wake-up may still fire, and each would cut —
-   * and count — again. From here its reads go straight to the destroyed stream.
+   * and count — again. From here its reads get nothing, though the destroyed stream still
+   * buffers the rest of what the client sent.
    */
   private disconnect(guard: Guard, reason: DisconnectReason, why: string): void {
     if (guard.cut) return;
